@@ -1,0 +1,53 @@
+-- The reliable work queue (see common/queue/work_queue.h) on a Redis stream with one consumer
+-- group. Keys of one queue share a hash tag: queue:{name}:stream, :dead, :delayed, :delayed_items.
+-- Entries hold 'payload' and 'enqueued_ms'. A claimed entry stays in the group's pending list until
+-- completed (XACK + XDEL), so nothing is lost when a worker dies; an entry idle in the pending list
+-- for longer than the visibility timeout is claimable again.
+
+local function rusta_queue_enqueue(stream_key, payload, now_ms)
+  return redis.call('XADD', stream_key, '*', 'payload', payload, 'enqueued_ms', now_ms)
+end
+
+-- Schedules payload to become work at due_ms. item_id is the caller's unique name for it (e.g.
+-- "choice-deadline:<case>"): scheduling the same id twice keeps the first (returns 0).
+local function rusta_queue_schedule(delayed_key, items_key, item_id, payload, due_ms)
+  if redis.call('HSETNX', items_key, item_id, payload) == 0 then return 0 end
+  redis.call('ZADD', delayed_key, due_ms, item_id)
+  return 1
+end
+
+local function rusta_queue_cancel(delayed_key, items_key, item_id)
+  redis.call('HDEL', items_key, item_id)
+  return redis.call('ZREM', delayed_key, item_id)
+end
+
+-- Moves delayed items that are due into the stream, in order of due time. Runs inside a claim, so
+-- a due item is promoted exactly once however many replicas claim at the same moment.
+local function rusta_queue_promote_due(stream_key, delayed_key, items_key, now_ms, limit)
+  local due = redis.call('ZRANGEBYSCORE', delayed_key, '-inf', now_ms, 'WITHSCORES', 'LIMIT', 0, limit)
+  for i = 1, #due, 2 do
+    local item_id, score = due[i], due[i + 1]
+    local payload = redis.call('HGET', items_key, item_id)
+    if payload then
+      redis.call('XADD', stream_key, '*', 'payload', payload, 'enqueued_ms', score, 'delayed_id', item_id)
+    end
+    redis.call('ZREM', delayed_key, item_id)
+    redis.call('HDEL', items_key, item_id)
+  end
+end
+
+-- The pending-list entry of id as {id, consumer, idle_ms, deliveries}, or nil.
+local function rusta_queue_pending_entry(stream_key, group, id)
+  local p = redis.pcall('XPENDING', stream_key, group, id, id, 1)
+  if type(p) ~= 'table' or p.err or #p == 0 then return nil end
+  return p[1]
+end
+
+local function rusta_queue_check_owner(stream_key, group, id, consumer)
+  local entry = rusta_queue_pending_entry(stream_key, group, id)
+  if not entry then return nil, redis.error_reply('NOT_FOUND queue item is not claimed') end
+  if entry[2] ~= consumer then
+    return nil, redis.error_reply('FAILED_PRECONDITION queue item is claimed by another worker')
+  end
+  return entry
+end

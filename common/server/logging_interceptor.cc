@@ -1,0 +1,63 @@
+#include "common/server/logging_interceptor.h"
+
+#include <chrono>
+#include <string>
+
+#include "absl/strings/str_format.h"
+#include "common/log/log.h"
+#include "common/server/caller_identity.h"
+
+namespace rusta::server {
+namespace {
+
+const char* CodeName(grpc::StatusCode code) {
+  static constexpr const char* kNames[] = {
+      "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
+      "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+      "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
+      "UNAUTHENTICATED"};
+  const int i = static_cast<int>(code);
+  return (i >= 0 && i <= 16) ? kNames[i] : "UNKNOWN";
+}
+
+class LoggingInterceptor : public grpc::experimental::Interceptor {
+ public:
+  LoggingInterceptor(grpc::experimental::ServerRpcInfo* info, bool insecure_dev_mode)
+      : info_(info), insecure_dev_mode_(insecure_dev_mode), start_(std::chrono::steady_clock::now()) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    using grpc::experimental::InterceptionHookPoints;
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      const grpc::Status status = methods->GetSendStatus();
+      const double ms = std::chrono::duration<double, std::milli>(
+                            std::chrono::steady_clock::now() - start_).count();
+      const std::string caller = info_->server_context() != nullptr
+          ? CallerForLog(*info_->server_context(), insecure_dev_mode_) : "-";
+      const std::string latency = absl::StrFormat("%.3f", ms);
+      const log::Level level = status.ok() ? log::Level::kInfo : log::Level::kWarning;
+      if (status.ok()) {
+        log::Write(level, "rpc", {{"method", info_->method()}, {"caller", caller},
+                                  {"status", CodeName(status.error_code())}, {"latency_ms", latency}});
+      } else {
+        log::Write(level, "rpc", {{"method", info_->method()}, {"caller", caller},
+                                  {"status", CodeName(status.error_code())}, {"latency_ms", latency},
+                                  {"message", status.error_message()}});
+      }
+    }
+    methods->Proceed();
+  }
+
+ private:
+  grpc::experimental::ServerRpcInfo* info_;
+  bool insecure_dev_mode_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace
+
+grpc::experimental::Interceptor* LoggingInterceptorFactory::CreateServerInterceptor(
+    grpc::experimental::ServerRpcInfo* info) {
+  return new LoggingInterceptor(info, insecure_dev_mode_);
+}
+
+}  // namespace rusta::server

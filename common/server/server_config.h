@@ -1,0 +1,32 @@
+#pragma once
+// The settings every rusta service shares, read from flags / RUSTA_* environment variables.
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/config/config.h"
+#include "common/redis/redis_options.h"
+
+namespace rusta::server {
+
+struct ServerConfig {
+  std::string service_name;          // "assessment", "referral", ...
+  std::string listen;                // host:port; port 0 picks a free one (tests)
+  std::string tls_cert, tls_key, tls_ca;
+  bool insecure_dev_mode = false;    // plaintext, identity from a header; development only
+  std::string trust_domain = "rusta.local";
+  int workers = 8;                   // worker threads, each with one Redis connection
+  int max_queued_tasks = 10000;
+  redis::RedisOptions redis;
+  std::string audit_chain = "rusta";
+  std::string reference_data_dir;    // municipalities.csv etc.; empty means none
+  int shutdown_grace_ms = 5000;
+  int health_interval_ms = 500;
+  std::string log_level = "info";
+};
+
+// Declares the shared settings on the parser (service-specific ones can be declared after) and
+// validates them. default_port is the service's documented port.
+ServerConfig ReadServerConfig(config::ConfigParser& parser, const std::string& service_name,
+                              int default_port);
+
+}  // namespace rusta::server

@@ -1,0 +1,13 @@
+// rusta-municipal-collaboration: wiring only (see common/server/service_main.h).
+#include "common/server/service_main.h"
+#include "rusta/v1/municipal_collaboration.grpc.pb.h"
+
+int main(int argc, char** argv) {
+  rusta::server::ServiceSpec spec{"municipal-collaboration", 50055, {}};
+  return rusta::server::ServiceMain(argc, argv, spec, nullptr,
+      [](rusta::server::ServiceHost&, rusta::server::RegisteredServices& services) {
+        // The RPCs are built by later issues; until then the generated base class answers
+        // UNIMPLEMENTED for each of them.
+        services.Add<rusta::v1::MunicipalCollaborationService::CallbackService>("rusta.v1.MunicipalCollaborationService");
+      });
+}
