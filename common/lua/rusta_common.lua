@@ -109,3 +109,8 @@ redis.register_function{function_name = 'rusta_queue_stats', flags = {'no-writes
   if #nd > 0 then next_due = tonumber(nd[2]) end
   return {entries, pending, redis.call('ZCARD', delayed), redis.call('XLEN', dead), oldest, next_due}
 end}
+
+-- args: data. The Lua SHA-256 as hex, so tests can compare it with OpenSSL's.
+redis.register_function{function_name = 'rusta_sha256_hex', flags = {'no-writes'}, callback = function(keys, args)
+  return rusta_sha256_hex(args[1])
+end}

@@ -1,5 +1,6 @@
 // rusta-referral: wiring only (see common/server/service_main.h).
 #include "common/server/service_main.h"
+#include "rusta/v1/compensation.grpc.pb.h"
 #include "rusta/v1/referral.grpc.pb.h"
 
 int main(int argc, char** argv) {
@@ -9,5 +10,6 @@ int main(int argc, char** argv) {
         // The RPCs are built by later issues; until then the generated base class answers
         // UNIMPLEMENTED for each of them.
         services.Add<rusta::v1::ReferralService::CallbackService>("rusta.v1.ReferralService");
+        services.Add<rusta::v1::CompensationService::CallbackService>("rusta.v1.CompensationService");
       });
 }
