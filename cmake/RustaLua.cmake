@@ -4,7 +4,8 @@
 set(RUSTA_LUA_PRELUDE
   ${PROJECT_SOURCE_DIR}/common/lua/sha256.lua
   ${PROJECT_SOURCE_DIR}/common/lua/audit.lua
-  ${PROJECT_SOURCE_DIR}/common/lua/queue.lua)
+  ${PROJECT_SOURCE_DIR}/common/lua/queue.lua
+  ${PROJECT_SOURCE_DIR}/common/lua/idempotency.lua)
 set(RUSTA_EMBED_LUA_SCRIPT ${CMAKE_CURRENT_LIST_DIR}/EmbedLua.cmake)
 
 function(rusta_lua_library target)

@@ -1,6 +1,10 @@
 #include "common/status/grpc_status.h"
 
+#include <atomic>
 #include <string>
+
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 
 #include "common/log/log.h"
 
@@ -12,9 +16,15 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   switch (status.code()) {
     case absl::StatusCode::kInternal:
     case absl::StatusCode::kUnknown:
-    case absl::StatusCode::kDataLoss:
-      log::Error("internal_error", {{"detail", status.message()}});
-      return grpc::Status(code, "internal error");
+    case absl::StatusCode::kDataLoss: {
+      // The caller gets a reference it can quote; the detail stays in our log under it.
+      static std::atomic<uint64_t> counter{0};
+      const std::string ref = absl::StrFormat(
+          "%08x%04x", static_cast<uint32_t>(absl::ToUnixMicros(absl::Now())),
+          static_cast<uint32_t>(counter.fetch_add(1) & 0xffff));
+      log::Error("internal_error", {{"ref", ref}, {"detail", status.message()}});
+      return grpc::Status(code, "internal error (ref " + ref + ")");
+    }
     default:
       return grpc::Status(code, std::string(status.message()));
   }

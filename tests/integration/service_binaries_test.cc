@@ -39,6 +39,9 @@ struct Binary {
   std::string method;   // that RPC's full method name, as logged
 };
 
+// gtest prints parameters in test names and failures: the service name says it all.
+void PrintTo(const Binary& binary, std::ostream* os) { *os << binary.name; }
+
 template <typename Service, typename Request, typename Response>
 std::function<grpc::Status(std::shared_ptr<grpc::Channel>)> Caller(
     grpc::Status (Service::Stub::*rpc)(grpc::ClientContext*, const Request&, Response*)) {
