@@ -51,3 +51,57 @@ local function rusta_queue_check_owner(stream_key, group, id, consumer)
   end
   return entry
 end
+
+-- Claims the next item for consumer: first one whose claim expired, else a new one. Returns false
+-- when there is none, else {id, deliveries, {field, value, ...}}. Items delivered max_deliveries
+-- times without completion go to the dead-letter stream on the way.
+local function rusta_queue_claim_next(stream, dead, delayed, items, group, consumer, now_ms,
+                                      visibility, max_deliveries, promote_limit)
+  rusta_queue_promote_due(stream, delayed, items, now_ms, promote_limit)
+  -- An error here means the group exists already, the normal case.
+  redis.pcall('XGROUP', 'CREATE', stream, group, '0', 'MKSTREAM')
+  for _ = 1, 100 do
+    local p = redis.call('XPENDING', stream, group, 'IDLE', visibility, '-', '+', 1)
+    if #p == 0 then break end
+    local id, deliveries = p[1][1], p[1][4]
+    local entry = redis.call('XRANGE', stream, id, id)
+    if #entry == 0 then
+      redis.call('XACK', stream, group, id)  -- deleted under us: nothing to deliver
+    elseif deliveries >= max_deliveries then
+      redis.call('XADD', dead, '*', 'source_id', id, 'deliveries', deliveries, 'dead_ms', now_ms, unpack(entry[1][2]))
+      redis.call('XACK', stream, group, id)
+      redis.call('XDEL', stream, id)
+    else
+      redis.call('XCLAIM', stream, group, consumer, visibility, id)
+      return {id, deliveries + 1, entry[1][2]}
+    end
+  end
+  local r = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', 1, 'STREAMS', stream, '>')
+  if r and #r > 0 and #r[1][2] > 0 then
+    local e = r[1][2][1]
+    return {e[1], 1, e[2]}
+  end
+  return false
+end
+
+-- Completes a claimed item (only its holder may); returns its fields, or an error reply.
+local function rusta_queue_complete_item(stream, group, id, consumer)
+  local owner, err = rusta_queue_check_owner(stream, group, id, consumer)
+  if not owner then return err end
+  local entry = redis.call('XRANGE', stream, id, id)
+  redis.call('XACK', stream, group, id)
+  redis.call('XDEL', stream, id)
+  if #entry == 0 then return {} end
+  return entry[1][2]
+end
+
+-- Gives a claimed item back at once: its idle time is set to the visibility timeout, so the next
+-- claim takes it. A plain release does not count as a delivery; a failure does.
+local function rusta_queue_release_item(stream, group, id, consumer, count_as_failure, visibility)
+  local owner, err = rusta_queue_check_owner(stream, group, id, consumer)
+  if not owner then return err end
+  local deliveries = owner[4]
+  if not count_as_failure then deliveries = math.max(deliveries - 1, 0) end
+  redis.call('XCLAIM', stream, group, consumer, 0, id, 'IDLE', visibility, 'RETRYCOUNT', deliveries, 'JUSTID')
+  return deliveries
+end

@@ -61,21 +61,31 @@ absl::StatusOr<bool> WorkQueue::CancelScheduled(redis::RedisConnection& redis,
   return reply->integer == 1;
 }
 
+std::vector<std::string> WorkQueue::ClaimKeys() const {
+  return {stream_key(), dead_key(), delayed_key(), delayed_items_key()};
+}
+
+std::vector<std::string> WorkQueue::ClaimArgs(const std::string& worker, int64_t now_ms) const {
+  return {options_.group, worker, absl::StrCat(now_ms), absl::StrCat(options_.visibility_timeout_ms),
+          absl::StrCat(options_.max_deliveries), absl::StrCat(options_.promote_limit)};
+}
+
+absl::StatusOr<std::optional<QueueItem>> WorkQueue::ParseClaimReply(const redis::RedisValue& reply) {
+  if (reply.is_nil()) return std::optional<QueueItem>();
+  if (!reply.is_array() || reply.size() != 3) return Malformed();
+  QueueItem item;
+  item.id = reply[0].str;
+  item.deliveries = ToInt(reply[1]);
+  ReadFields(reply[2], &item);
+  return std::optional<QueueItem>(std::move(item));
+}
+
 absl::StatusOr<std::optional<QueueItem>> WorkQueue::Claim(redis::RedisConnection& redis,
                                                           const std::string& worker,
                                                           int64_t now_ms) const {
-  auto reply = redis.Call(
-      "rusta_queue_claim", {stream_key(), dead_key(), delayed_key(), delayed_items_key()},
-      {options_.group, worker, absl::StrCat(now_ms), absl::StrCat(options_.visibility_timeout_ms),
-       absl::StrCat(options_.max_deliveries), absl::StrCat(options_.promote_limit)});
+  auto reply = redis.Call("rusta_queue_claim", ClaimKeys(), ClaimArgs(worker, now_ms));
   if (!reply.ok()) return reply.status();
-  if (reply->is_nil()) return std::optional<QueueItem>();
-  if (!reply->is_array() || reply->size() != 3) return Malformed();
-  QueueItem item;
-  item.id = (*reply)[0].str;
-  item.deliveries = ToInt((*reply)[1]);
-  ReadFields((*reply)[2], &item);
-  return std::optional<QueueItem>(std::move(item));
+  return ParseClaimReply(*reply);
 }
 
 absl::StatusOr<QueueItem> WorkQueue::Complete(redis::RedisConnection& redis, const std::string& id,

@@ -63,6 +63,12 @@ class WorkQueue {
   std::string delayed_key() const;
   std::string delayed_items_key() const;
 
+  // For service functions that claim inside their own atomic call (rusta_queue_claim_next in the
+  // Lua prelude): its keys and arguments, and how to read its reply.
+  std::vector<std::string> ClaimKeys() const;
+  std::vector<std::string> ClaimArgs(const std::string& worker, int64_t now_ms) const;
+  static absl::StatusOr<std::optional<QueueItem>> ParseClaimReply(const redis::RedisValue& reply);
+
   absl::StatusOr<std::string> Enqueue(redis::RedisConnection& redis, const std::string& payload,
                                       int64_t now_ms) const;
   // Returns false if an item with this schedule id is already scheduled (the first one stays).
