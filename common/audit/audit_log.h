@@ -19,6 +19,9 @@
 namespace rusta::audit {
 
 std::string Sha256Hex(std::string_view data);
+// HMAC-SHA256, hex. Used for pseudonyms of person ids in Redis key names, so that a key listing
+// or a slow log shows no personnummer.
+std::string HmacSha256Hex(std::string_view key, std::string_view data);
 
 struct AppendedEvent {
   int64_t seq = 0;

@@ -25,6 +25,7 @@
 #include "common/identity/policy.h"
 #include "common/redis/function_library.h"
 #include "common/redis/redis_executor.h"
+#include "common/server/clock.h"
 #include "common/server/server_config.h"
 
 namespace rusta::server {
@@ -60,6 +61,9 @@ class ServiceHost {
   redis::RedisExecutor& executor() { return *executor_; }
   const audit::AuditLog& audit() const { return audit_; }
   bool redis_healthy() const { return redis_healthy_.load(); }
+  // The service's clock: the system clock unless a test sets another (before Start).
+  const Clock& clock() const { return *clock_; }
+  void SetClock(const Clock* clock) { clock_ = clock; }
 
  private:
   void HealthLoop();
@@ -68,6 +72,8 @@ class ServiceHost {
   ServerConfig config_;
   redis::FunctionRegistry functions_;
   audit::AuditLog audit_;
+  SystemClock system_clock_;
+  const Clock* clock_ = &system_clock_;
   std::unique_ptr<redis::RedisExecutor> executor_;
   std::vector<std::pair<grpc::Service*, std::string>> services_;
   std::unique_ptr<grpc::Server> server_;
