@@ -1,0 +1,118 @@
+-- The assessment service's Redis functions. Every change of an assessment is one call: it checks
+-- the idempotency key and the version the change was computed from, writes, records the index,
+-- queue or link the change needs, and appends the audit event (common/lua prelude).
+--
+-- Keys of an assessment: assessment:{<id>} (hash: data = serialised rusta.v1.Assessment,
+-- version). Indexes: assessment-person:{<pseudonym>} (sorted set by time), assessments:by-time
+-- (sorted set by time, for follow-up reports), assessment-decision:{<case_id>} (the one assessment
+-- linked to a case).
+
+-- Fails unless the stored version is the one the change was computed from.
+local function assessment_check_version(key, read_version)
+  local current = redis.call('HGET', key, 'version')
+  if not current then return redis.error_reply('NOT_FOUND assessment: not found') end
+  if current ~= read_version then
+    return redis.error_reply('ABORTED version: expected ' .. read_version .. ', current ' .. current)
+  end
+  return nil
+end
+
+local function assessment_write(key, read_version, data)
+  redis.call('HSET', key, 'data', data, 'version', tonumber(read_version) + 1)
+end
+
+-- keys: assessment, person_index, time_index, idem, audit_events, audit_head
+-- args: fingerprint, ttl, assessment_id, data, assessed_ms, audit_body, audit_digest
+-- Returns the assessment id (the first call's, on a repeated request_id).
+redis.register_function('assessment_create', function(keys, args)
+  local done = rusta_idem_begin(keys[4], args[1])
+  if done then return done end
+  if redis.call('EXISTS', keys[1]) == 1 then
+    return redis.error_reply('ALREADY_EXISTS assessment_id: exists')
+  end
+  redis.call('HSET', keys[1], 'data', args[4], 'version', 1)
+  redis.call('ZADD', keys[2], args[5], args[3])
+  redis.call('ZADD', keys[3], args[5], args[3])
+  rusta_audit_append(keys[5], keys[6], args[6], args[7])
+  return rusta_idem_finish(keys[4], args[1], args[3], args[2])
+end)
+
+-- keys: assessment, idem, audit_events, audit_head
+-- args: fingerprint, ttl, read_version, data, audit_body, audit_digest
+-- Returns the new version (the first call's result on a repeated request_id).
+redis.register_function('assessment_update', function(keys, args)
+  local done = rusta_idem_begin(keys[2], args[1])
+  if done then return done end
+  local err = assessment_check_version(keys[1], args[3])
+  if err then return err end
+  assessment_write(keys[1], args[3], args[4])
+  rusta_audit_append(keys[3], keys[4], args[5], args[6])
+  return rusta_idem_finish(keys[2], args[1], tostring(tonumber(args[3]) + 1), args[2])
+end)
+
+-- Links the assessment to a referral decision: at most one assessment per case (the decision key)
+-- and one decision per assessment (checked by the caller on the version it read).
+-- keys: assessment, idem, audit_events, audit_head, decision
+-- args: fingerprint, ttl, read_version, data, audit_body, audit_digest, assessment_id
+redis.register_function('assessment_link_decision', function(keys, args)
+  local done = rusta_idem_begin(keys[2], args[1])
+  if done then return done end
+  local err = assessment_check_version(keys[1], args[3])
+  if err then return err end
+  local linked = redis.call('GET', keys[5])
+  if linked and linked ~= args[7] then
+    return redis.error_reply('FAILED_PRECONDITION assessment.link_once: the case is already linked to another assessment')
+  end
+  redis.call('SET', keys[5], args[7])
+  assessment_write(keys[1], args[3], args[4])
+  rusta_audit_append(keys[3], keys[4], args[5], args[6])
+  return rusta_idem_finish(keys[2], args[1], tostring(tonumber(args[3]) + 1), args[2])
+end)
+
+-- Records the send to the support group and enqueues the review.
+-- keys: assessment, idem, audit_events, audit_head, queue_stream
+-- args: fingerprint, ttl, read_version, data, audit_body, audit_digest, payload, now_ms
+-- Returns "<version> <queue item id>".
+redis.register_function('assessment_send_to_support', function(keys, args)
+  local done = rusta_idem_begin(keys[2], args[1])
+  if done then return done end
+  local err = assessment_check_version(keys[1], args[3])
+  if err then return err end
+  assessment_write(keys[1], args[3], args[4])
+  local item = rusta_queue_enqueue(keys[5], args[7], args[8])
+  rusta_audit_append(keys[3], keys[4], args[5], args[6])
+  return rusta_idem_finish(keys[2], args[1], (tonumber(args[3]) + 1) .. ' ' .. item, args[2])
+end)
+
+-- Claims the next support review, idempotently (a repeated request_id returns the same item).
+-- keys: stream, dead, delayed, delayed_items, idem
+-- args: fingerprint, ttl, group, consumer, now_ms, visibility_ms, max_deliveries, promote_limit
+-- Returns "" when nothing is due, else "<item id> <deliveries> <enqueued_ms> <payload>".
+redis.register_function('assessment_claim_review', function(keys, args)
+  local done = rusta_idem_begin(keys[5], args[1])
+  if done then return done end
+  local claimed = rusta_queue_claim_next(keys[1], keys[2], keys[3], keys[4], args[3], args[4],
+                                         args[5], tonumber(args[6]), tonumber(args[7]), tonumber(args[8]))
+  if not claimed then return '' end  -- nothing claimed: nothing to remember
+  local payload, enqueued = '', '0'
+  local f = claimed[3]
+  for i = 1, #f, 2 do
+    if f[i] == 'payload' then payload = f[i + 1] elseif f[i] == 'enqueued_ms' then enqueued = f[i + 1] end
+  end
+  return rusta_idem_finish(keys[5], args[1], claimed[1] .. ' ' .. claimed[2] .. ' ' .. enqueued .. ' ' .. payload, args[2])
+end)
+
+-- Completes a claimed review with the group's conclusion: the queue item and the assessment in
+-- one call. keys: assessment, idem, audit_events, audit_head, queue_stream
+-- args: fingerprint, ttl, read_version, data, audit_body, audit_digest, group, item_id, consumer
+redis.register_function('assessment_complete_review', function(keys, args)
+  local done = rusta_idem_begin(keys[2], args[1])
+  if done then return done end
+  local err = assessment_check_version(keys[1], args[3])
+  if err then return err end
+  local completed = rusta_queue_complete_item(keys[5], args[7], args[8], args[9])
+  if completed.err then return completed end
+  assessment_write(keys[1], args[3], args[4])
+  rusta_audit_append(keys[3], keys[4], args[5], args[6])
+  return rusta_idem_finish(keys[2], args[1], tostring(tonumber(args[3]) + 1), args[2])
+end)
