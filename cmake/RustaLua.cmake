@@ -1,8 +1,7 @@
 # rusta_lua_library(<target> NAME <library> SYMBOL <function> SOURCES <file.lua>...)
-# Embeds a Redis function library into <target>: the common Lua prelude (SHA-256, audit chain,
-# queue helpers) followed by SOURCES, exposed as `const redis::FunctionLibrary& rusta::lua::SYMBOL()`.
+# Embeds a Redis function library into <target>: the common Lua prelude (audit chain, queue,
+# idempotency helpers) followed by SOURCES, exposed as `const redis::FunctionLibrary& rusta::lua::SYMBOL()`.
 set(RUSTA_LUA_PRELUDE
-  ${PROJECT_SOURCE_DIR}/common/lua/sha256.lua
   ${PROJECT_SOURCE_DIR}/common/lua/audit.lua
   ${PROJECT_SOURCE_DIR}/common/lua/queue.lua
   ${PROJECT_SOURCE_DIR}/common/lua/idempotency.lua)

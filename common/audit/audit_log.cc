@@ -4,6 +4,7 @@
 #include <openssl/hmac.h>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
@@ -13,8 +14,7 @@ std::string Sha256Hex(std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), length));
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), length));
 }
 
 std::string HmacSha256Hex(std::string_view key, std::string_view data) {
@@ -25,28 +25,64 @@ std::string HmacSha256Hex(std::string_view key, std::string_view data) {
   return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), length));
 }
 
-AuditLog::AuditLog(std::string chain) : chain_(std::move(chain)) {}
-
-std::string AuditLog::events_key() const { return absl::StrCat("audit:{", chain_, "}:events"); }
-std::string AuditLog::head_key() const { return absl::StrCat("audit:{", chain_, "}:head"); }
-
-std::vector<std::string> AuditLog::EncodeForAppend(const rusta::v1::AuditEvent& event) {
-  std::string body;
-  event.SerializeToString(&body);
-  std::string digest = Sha256Hex(body);
-  return {std::move(body), std::move(digest)};
+std::string LinkHash(std::string_view prev, std::string_view chain, int64_t seq, std::string_view body) {
+  return Sha256Hex(absl::StrCat(std::string(prev), ":", std::string(chain), ":", seq, ":", Sha256Hex(body)));
 }
 
-absl::StatusOr<AppendedEvent> AuditLog::Append(redis::RedisConnection& redis,
-                                               const rusta::v1::AuditEvent& event) const {
-  auto reply = redis.Call("rusta_audit_append", {events_key(), head_key()}, EncodeForAppend(event));
-  if (!reply.ok()) return reply.status();
-  if (!reply->is_array() || reply->size() != 3) return absl::InternalError("malformed audit reply");
-  AppendedEvent out;
-  out.seq = (*reply)[0].integer;
-  out.stream_id = (*reply)[1].str;
-  out.hash = (*reply)[2].str;
+std::string SubjectChain(std::string_view kind, std::string_view id) {
+  return absl::StrCat(std::string(kind), "/", std::string(id));
+}
+
+std::string ActorChain(std::string_view actor_uri) {
+  return absl::StrCat("actor/", Sha256Hex(actor_uri).substr(0, 16));
+}
+
+AuditLog::AuditLog(std::string chain_set) : chain_set_(std::move(chain_set)) {}
+
+std::string AuditLog::events_key() const { return absl::StrCat("audit:{", chain_set_, "}:events"); }
+std::string AuditLog::heads_key() const { return absl::StrCat("audit:{", chain_set_, "}:heads"); }
+
+std::vector<std::string> AuditLog::HeadCommand(const std::string& chain) const {
+  return {"HGET", heads_key(), chain};
+}
+
+PreparedEvent AuditLog::Prepare(const std::string& chain, const redis::RedisValue& head_reply,
+                                const rusta::v1::AuditEvent& event) {
+  std::string expected;  // "" when the chain is new
+  int64_t last_seq = 0;
+  std::string prev = kGenesisHash;
+  if (head_reply.is_string()) {
+    expected = head_reply.str;
+    const size_t colon = expected.find(':');
+    if (colon != std::string::npos && absl::SimpleAtoi(expected.substr(0, colon), &last_seq)) {
+      prev = expected.substr(colon + 1);
+    }
+  }
+  std::string body;
+  event.SerializeToString(&body);
+  PreparedEvent out;
+  out.seq = last_seq + 1;
+  out.hash = LinkHash(prev, chain, out.seq, body);
+  out.args = {chain, expected, absl::StrCat(out.seq), prev, out.hash, std::move(body)};
   return out;
+}
+
+bool AuditLog::IsChainConflict(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kAborted &&
+         absl::StartsWith(status.message(), "audit.chain");
+}
+
+absl::StatusOr<AppendedEvent> AuditLog::Append(redis::RedisConnection& redis, const std::string& chain,
+                                               const rusta::v1::AuditEvent& event) const {
+  for (int attempt = 0;; ++attempt) {
+    auto head = redis.Command(HeadCommand(chain));
+    if (!head.ok()) return head.status();
+    PreparedEvent prepared = Prepare(chain, *head, event);
+    auto reply = redis.Call("rusta_audit_append", {events_key(), heads_key()}, prepared.args);
+    if (IsChainConflict(reply.status()) && attempt < 50) continue;
+    if (!reply.ok()) return reply.status();
+    return AppendedEvent{prepared.seq, reply->str, prepared.hash};
+  }
 }
 
 }  // namespace rusta::audit

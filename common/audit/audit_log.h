@@ -1,15 +1,21 @@
 #pragma once
-// The append-only, tamper-evident audit trail: events (rusta.v1.AuditEvent, serialised) in a Redis
-// stream, chained by SHA-256. Each stream entry holds
-//   seq   1, 2, 3, ... without gaps
-//   prev  the hash of the previous event (64 zeros for the first)
-//   hash  sha256_hex(prev ":" seq ":" sha256_hex(body))
-//   body  the serialised AuditEvent
-// and the head key holds the last seq, hash and entry id. The append runs inside Redis
-// (common/lua/audit.lua), so services appending at once never fork the chain, and a service's own
-// atomic function can append its event in the same call as the change it records.
+// The append-only, tamper-evident audit trail: events (rusta.v1.AuditEvent, serialised) in one
+// Redis stream, each in a SHA-256 hash chain. A chain is the history of one subject: an
+// assessment ("assessment/<id>"), a case ("case/<id>"), or, for events about no single record,
+// the acting identity ("actor/<hash of its URI>"). Each stream entry holds
+//   chain  the chain's name
+//   seq    1, 2, 3, ... within the chain, without gaps
+//   prev   the hash of the chain's previous event (64 zeros for the first)
+//   hash   sha256_hex(prev ":" chain ":" seq ":" sha256_hex(body))
+//   body   the serialised AuditEvent
+// and the heads hash holds every chain's last "<seq>:<hash>". The hash is computed here, from the
+// head the caller read; the Redis side only checks that the head has not moved (common/lua/
+// audit.lua), so a service's own function appends its event in the same atomic call as the
+// change it records, replicas appending at once never fork a chain, and an append costs Redis a
+// few microseconds. Chains per subject also mean that unrelated work never contends.
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -23,28 +29,53 @@ std::string Sha256Hex(std::string_view data);
 // or a slow log shows no personnummer.
 std::string HmacSha256Hex(std::string_view key, std::string_view data);
 
+// The hash of one chain link (the formula above).
+std::string LinkHash(std::string_view prev, std::string_view chain, int64_t seq, std::string_view body);
+
+inline constexpr char kGenesisHash[] = "0000000000000000000000000000000000000000000000000000000000000000";
+
+// Chain names.
+std::string SubjectChain(std::string_view kind, std::string_view id);  // "assessment/as-..."
+std::string ActorChain(std::string_view actor_uri);                   // "actor/<16 hex>"
+
 struct AppendedEvent {
   int64_t seq = 0;
   std::string stream_id;
   std::string hash;
 };
 
+// One event ready to append: the six arguments a Lua function hands to rusta_audit_check and
+// rusta_audit_write (chain, expected head, seq, prev, hash, body).
+struct PreparedEvent {
+  std::vector<std::string> args;
+  int64_t seq = 0;
+  std::string hash;
+};
+
 class AuditLog {
  public:
-  // chain names the trail; every service of one deployment uses the same chain ("rusta").
-  explicit AuditLog(std::string chain = "rusta");
+  // chain_set names the trail; every service of one deployment uses the same ("rusta").
+  explicit AuditLog(std::string chain_set = "rusta");
 
   std::string events_key() const;
-  std::string head_key() const;
+  std::string heads_key() const;
 
-  // The two arguments a Lua function passes to rusta_audit_append: body and its digest.
-  static std::vector<std::string> EncodeForAppend(const rusta::v1::AuditEvent& event);
+  // The command that reads a chain's head; its reply goes to Prepare. Services pipeline it with
+  // their own reads so that an append costs no extra round trip.
+  std::vector<std::string> HeadCommand(const std::string& chain) const;
+  static PreparedEvent Prepare(const std::string& chain, const redis::RedisValue& head_reply,
+                               const rusta::v1::AuditEvent& event);
 
-  absl::StatusOr<AppendedEvent> Append(redis::RedisConnection& redis,
+  // Appends on its own (read head, prepare, append), retrying when another writer moved the head.
+  absl::StatusOr<AppendedEvent> Append(redis::RedisConnection& redis, const std::string& chain,
                                        const rusta::v1::AuditEvent& event) const;
 
+  // True for the status a function returns when the chain's head moved under it: the caller
+  // rereads and tries again (it is never a client's error).
+  static bool IsChainConflict(const absl::Status& status);
+
  private:
-  std::string chain_;
+  std::string chain_set_;
 };
 
 }  // namespace rusta::audit

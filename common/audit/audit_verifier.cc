@@ -1,7 +1,10 @@
 #include "common/audit/audit_verifier.h"
 
-#include <unordered_set>
-#include <vector>
+#include <functional>
+#include <optional>
+#include <map>
+#include <set>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -10,7 +13,7 @@ namespace rusta::audit {
 namespace {
 
 struct StoredEvent {
-  std::string stream_id, prev, hash, body;
+  std::string stream_id, chain, prev, hash, body;
   int64_t seq = -1;
 };
 
@@ -20,7 +23,8 @@ StoredEvent Parse(const redis::RedisValue& entry) {
   const redis::RedisValue& f = entry[1];
   for (size_t i = 0; i + 1 < f.size(); i += 2) {
     const std::string& name = f[i].str;
-    if (name == "seq") (void)absl::SimpleAtoi(f[i + 1].str, &e.seq);
+    if (name == "chain") e.chain = f[i + 1].str;
+    else if (name == "seq") (void)absl::SimpleAtoi(f[i + 1].str, &e.seq);
     else if (name == "prev") e.prev = f[i + 1].str;
     else if (name == "hash") e.hash = f[i + 1].str;
     else if (name == "body") e.body = f[i + 1].str;
@@ -28,21 +32,32 @@ StoredEvent Parse(const redis::RedisValue& entry) {
   return e;
 }
 
-std::string NextId(const std::string& id) {
-  // Stream ids are "ms-seq"; the exclusive range start "(id" needs Redis 6.2+, which we have.
-  return "(" + id;
-}
-
-VerificationReport Bad(ChainProblem problem, int64_t seq, std::string stream_id,
+VerificationReport Bad(ChainProblem problem, const std::string& chain, int64_t seq, std::string stream_id,
                        std::string description, int64_t checked) {
   VerificationReport r;
   r.ok = false;
   r.problem = problem;
+  r.chain = chain;
   r.first_bad_seq = seq;
   r.first_bad_stream_id = std::move(stream_id);
   r.description = std::move(description);
   r.events_checked = checked;
   return r;
+}
+
+// Calls visit for every entry of the stream, page by page.
+absl::Status ForEachEntry(redis::RedisConnection& redis, const std::string& key, int64_t page_size,
+                          const std::function<bool(const StoredEvent&)>& visit) {
+  std::string start = "-";
+  for (;;) {
+    auto page = redis.Command({"XRANGE", key, start, "+", "COUNT", absl::StrCat(page_size)});
+    if (!page.ok()) return page.status();
+    for (const auto& entry : page->elements) {
+      if (!visit(Parse(entry))) return absl::OkStatus();
+    }
+    if (static_cast<int64_t>(page->size()) < page_size) return absl::OkStatus();
+    start = "(" + page->elements.back()[0].str;  // exclusive start (Redis 6.2+)
+  }
 }
 
 }  // namespace
@@ -58,82 +73,93 @@ const char* ChainProblemName(ChainProblem problem) {
 }
 
 absl::StatusOr<VerificationReport> AuditVerifier::Verify(redis::RedisConnection& redis) const {
-  // First pass: which sequence numbers exist at all, to tell a removed event (its number is
-  // nowhere) from a reordered one (its number comes later).
-  std::unordered_set<int64_t> present;
-  {
-    std::string start = "-";
-    for (;;) {
-      auto page = redis.Command({"XRANGE", log_.events_key(), start, "+", "COUNT",
-                                 absl::StrCat(page_size_)});
-      if (!page.ok()) return page.status();
-      for (const auto& entry : page->elements) present.insert(Parse(entry).seq);
-      if (static_cast<int64_t>(page->size()) < page_size_) break;
-      start = NextId(page->elements.back()[0].str);
-    }
-  }
+  // First pass: which (chain, seq) exist at all, to tell a removed event (its number is nowhere)
+  // from a reordered one (its number comes later).
+  std::set<std::pair<std::string, int64_t>> present;
+  absl::Status s = ForEachEntry(redis, log_.events_key(), page_size_, [&](const StoredEvent& e) {
+    present.emplace(e.chain, e.seq);
+    return true;
+  });
+  if (!s.ok()) return s;
 
-  std::string prev_hash(64, '0');
-  int64_t expected = 1;
+  struct ChainState {
+    int64_t last_seq = 0;
+    std::string last_hash = kGenesisHash;
+  };
+  std::map<std::string, ChainState> chains;
   int64_t checked = 0;
-  std::string start = "-";
-  for (;;) {
-    auto page = redis.Command({"XRANGE", log_.events_key(), start, "+", "COUNT",
-                               absl::StrCat(page_size_)});
-    if (!page.ok()) return page.status();
-    for (const auto& entry : page->elements) {
-      StoredEvent e = Parse(entry);
-      if (e.seq != expected) {
-        if (e.seq > expected && present.count(expected) == 0) {
-          return Bad(ChainProblem::kRemoved, expected, e.stream_id,
-                     absl::StrCat("event ", expected, " is missing (found ", e.seq, " in its place)"),
-                     checked);
-        }
-        return Bad(ChainProblem::kReordered, expected, e.stream_id,
-                   absl::StrCat("event ", e.seq, " stands where event ", expected, " belongs"),
-                   checked);
+  std::optional<VerificationReport> bad;
+  s = ForEachEntry(redis, log_.events_key(), page_size_, [&](const StoredEvent& e) {
+    ChainState& c = chains[e.chain];
+    const int64_t expected = c.last_seq + 1;
+    if (e.seq != expected) {
+      if (e.seq > expected && present.count({e.chain, expected}) == 0) {
+        bad = Bad(ChainProblem::kRemoved, e.chain, expected, e.stream_id,
+                  absl::StrCat("event ", expected, " of ", e.chain, " is missing (found ", e.seq,
+                               " in its place)"), checked);
+      } else {
+        bad = Bad(ChainProblem::kReordered, e.chain, expected, e.stream_id,
+                  absl::StrCat("event ", e.seq, " of ", e.chain, " stands where event ", expected,
+                               " belongs"), checked);
       }
-      const std::string recomputed =
-          Sha256Hex(absl::StrCat(e.prev, ":", e.seq, ":", Sha256Hex(e.body)));
-      if (e.prev != prev_hash || e.hash != recomputed) {
-        // A previous event rewritten with a consistent hash shows up here as a broken link: the
-        // modified event is the previous one.
-        if (e.hash == recomputed && e.prev != prev_hash && expected > 1) {
-          return Bad(ChainProblem::kModified, expected - 1, "",
-                     absl::StrCat("event ", expected - 1, " was rewritten (event ", expected,
-                                  " no longer links to it)"),
-                     checked);
-        }
-        return Bad(ChainProblem::kModified, e.seq, e.stream_id,
-                   absl::StrCat("event ", e.seq, " does not match its hash"), checked);
-      }
-      prev_hash = e.hash;
-      ++expected;
-      ++checked;
+      return false;
     }
-    if (static_cast<int64_t>(page->size()) < page_size_) break;
-    start = NextId(page->elements.back()[0].str);
-  }
+    const std::string recomputed = LinkHash(e.prev, e.chain, e.seq, e.body);
+    if (e.prev != c.last_hash || e.hash != recomputed) {
+      // An event rewritten with a consistent hash shows up as a broken link at the next event:
+      // the modified one is the previous.
+      if (e.hash == recomputed && e.prev != c.last_hash && expected > 1) {
+        bad = Bad(ChainProblem::kModified, e.chain, expected - 1, "",
+                  absl::StrCat("event ", expected - 1, " of ", e.chain, " was rewritten (event ",
+                               expected, " no longer links to it)"), checked);
+      } else {
+        bad = Bad(ChainProblem::kModified, e.chain, e.seq, e.stream_id,
+                  absl::StrCat("event ", e.seq, " of ", e.chain, " does not match its hash"), checked);
+      }
+      return false;
+    }
+    c.last_seq = e.seq;
+    c.last_hash = e.hash;
+    ++checked;
+    return true;
+  });
+  if (!s.ok()) return s;
+  if (bad.has_value()) return *bad;
 
-  // Events removed from the end leave the head pointing past the last one.
-  auto head = redis.Command({"HMGET", log_.head_key(), "seq", "hash"});
-  if (!head.ok()) return head.status();
-  int64_t head_seq = 0;
-  if (head->size() == 2 && head->elements[0].is_string()) {
-    (void)absl::SimpleAtoi(head->elements[0].str, &head_seq);
+  // Events removed from the end of a chain leave its head pointing past its last event.
+  auto heads = redis.Command({"HGETALL", log_.heads_key()});
+  if (!heads.ok()) return heads.status();
+  std::set<std::string> headed;
+  for (size_t i = 0; i + 1 < heads->size(); i += 2) headed.insert((*heads)[i].str);
+  for (const auto& [chain, state] : chains) {
+    if (headed.count(chain) == 0) {
+      return Bad(ChainProblem::kRemoved, chain, state.last_seq, "",
+                 absl::StrCat("the head of ", chain, " is missing"), checked);
+    }
   }
-  if (head_seq >= expected) {
-    return Bad(ChainProblem::kRemoved, expected, "",
-               absl::StrCat("events ", expected, " to ", head_seq, " are missing at the end"),
-               checked);
-  }
-  if (head_seq == expected - 1 && head_seq > 0 && head->elements[1].str != prev_hash) {
-    return Bad(ChainProblem::kModified, head_seq, "",
-               absl::StrCat("event ", head_seq, " does not match the chain head"), checked);
+  for (size_t i = 0; i + 1 < heads->size(); i += 2) {
+    const std::string& chain = (*heads)[i].str;
+    const std::string& head = (*heads)[i + 1].str;
+    const size_t colon = head.find(':');
+    int64_t head_seq = 0;
+    if (colon == std::string::npos || !absl::SimpleAtoi(head.substr(0, colon), &head_seq)) {
+      return Bad(ChainProblem::kModified, chain, 0, "", absl::StrCat("the head of ", chain, " is malformed"), checked);
+    }
+    const ChainState& c = chains[chain];
+    if (head_seq > c.last_seq) {
+      return Bad(ChainProblem::kRemoved, chain, c.last_seq + 1, "",
+                 absl::StrCat("events ", c.last_seq + 1, " to ", head_seq, " of ", chain,
+                              " are missing at the end"), checked);
+    }
+    if (head_seq == c.last_seq && head.substr(colon + 1) != c.last_hash) {
+      return Bad(ChainProblem::kModified, chain, head_seq, "",
+                 absl::StrCat("event ", head_seq, " of ", chain, " does not match the chain head"), checked);
+    }
   }
   VerificationReport ok;
   ok.events_checked = checked;
-  ok.description = absl::StrCat(checked, " events verified");
+  ok.chains = static_cast<int64_t>(chains.size());
+  ok.description = absl::StrCat(checked, " events in ", chains.size(), " chains verified");
   return ok;
 }
 

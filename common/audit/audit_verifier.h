@@ -1,6 +1,8 @@
 #pragma once
-// Walks an audit chain from the start and reports the first event that was modified, removed or
-// reordered. Reads the stream in pages, so it works on chains of any length.
+// Walks the audit stream from the start and reports the first event (in stream order) that was
+// modified, removed or reordered, in any chain; then checks every chain's end against the heads.
+// Reads the stream in pages, so it works on trails of any length (it keeps one small record per
+// chain and the set of (chain, seq) present).
 #include <cstdint>
 #include <string>
 
@@ -16,8 +18,10 @@ const char* ChainProblemName(ChainProblem problem);
 struct VerificationReport {
   bool ok = true;
   int64_t events_checked = 0;
+  int64_t chains = 0;
   ChainProblem problem = ChainProblem::kNone;
-  int64_t first_bad_seq = 0;        // the sequence number of the first bad event
+  std::string chain;                // the chain of the first bad event
+  int64_t first_bad_seq = 0;        // its sequence number in that chain
   std::string first_bad_stream_id;  // where it was found (empty when it was removed at the end)
   std::string description;          // one sentence, for people
 };

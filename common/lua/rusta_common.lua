@@ -1,8 +1,11 @@
 -- The common library: audit and queue operations callable on their own (services that need them
 -- inside a larger atomic change call the prelude's local functions from their own library).
 
+-- keys: events, heads; args: chain, expected_head, seq, prev, hash, body. Returns the entry id.
 redis.register_function('rusta_audit_append', function(keys, args)
-  return rusta_audit_append(keys[1], keys[2], args[1], args[2])
+  local err = rusta_audit_check(keys[2], args, 1)
+  if err then return err end
+  return rusta_audit_write(keys[1], keys[2], args, 1)
 end)
 
 -- keys: stream; args: payload, now_ms
@@ -67,7 +70,3 @@ redis.register_function{function_name = 'rusta_queue_stats', flags = {'no-writes
   return {entries, pending, redis.call('ZCARD', delayed), redis.call('XLEN', dead), oldest, next_due}
 end}
 
--- args: data. The Lua SHA-256 as hex, so tests can compare it with OpenSSL's.
-redis.register_function{function_name = 'rusta_sha256_hex', flags = {'no-writes'}, callback = function(keys, args)
-  return rusta_sha256_hex(args[1])
-end}

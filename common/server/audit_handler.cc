@@ -65,6 +65,7 @@ grpc::ServerUnaryReactor* AuditHandler::ListAuditEvents(
       for (size_t i = 0; i + 1 < f.size(); i += 2) {
         const std::string& name = f[i].str;
         if (name == "seq") { int64_t seq = 0; (void)absl::SimpleAtoi(f[i + 1].str, &seq); out.set_seq(seq); }
+        else if (name == "chain") out.set_chain(f[i + 1].str);
         else if (name == "prev") out.set_prev_hash(f[i + 1].str);
         else if (name == "hash") out.set_hash(f[i + 1].str);
         else if (name == "body") out.mutable_event()->ParseFromString(f[i + 1].str);
@@ -83,7 +84,7 @@ grpc::ServerUnaryReactor* AuditHandler::ListAuditEvents(
                                                        "ListAuditEvents", absl::Now());
     read.set_purpose("audit-review");
     if (filtered) *read.add_subjects() = request->subject();
-    return host_.audit().Append(redis, read).status();
+    return host_.audit().Append(redis, audit::ActorChain(caller.uri), read).status();
   });
 }
 
@@ -99,6 +100,8 @@ grpc::ServerUnaryReactor* AuditHandler::VerifyAuditChain(
     response->set_events_checked(report->events_checked);
     response->set_first_bad_seq(report->first_bad_seq);
     response->set_description(report->description);
+    response->set_chain(report->chain);
+    response->set_chains(report->chains);
     switch (report->problem) {
       case audit::ChainProblem::kNone: response->set_problem(rusta::v1::CHAIN_PROBLEM_NONE); break;
       case audit::ChainProblem::kModified: response->set_problem(rusta::v1::CHAIN_PROBLEM_MODIFIED); break;

@@ -132,8 +132,12 @@ struct AssessmentHandler::Impl {
       }
       RETURN_IF_ERROR(change(next));
       next.set_version(version + 1);
-      const v1::AuditEvent event = Audit(caller, method, &next, request_id);
+      const audit::PreparedEvent event = audit::AuditLog::Prepare(
+          AssessmentStore::Chain(assessment_id), read->audit_head, Audit(caller, method, &next, request_id));
       auto written = write(Mutation{idem_key, fingerprint, version, &next, &event});
+      // The chain moved (another call audited this assessment meanwhile): never the client's
+      // error, try again. A version race only when the client did not name a version.
+      if (audit::AuditLog::IsChainConflict(written.status()) && attempt < 20) continue;
       if (written.status().code() == absl::StatusCode::kAborted && expected_version == 0 && attempt < 3) {
         continue;
       }
@@ -152,11 +156,28 @@ struct AssessmentHandler::Impl {
     return std::move(**a);
   }
 
+  // Appends a read of the assessment to its chain, starting from the head read with it.
   absl::Status AuditRead(RedisConnection& redis, const Identity& caller, const char* method,
-                         const v1::Assessment* a, const std::string& detail = "") {
-    v1::AuditEvent e = Audit(caller, method, a, "");
+                         const v1::Assessment& a, redis::RedisValue head, const std::string& detail = "") {
+    v1::AuditEvent e = Audit(caller, method, &a, "");
     e.set_detail(detail);
-    return host.audit().Append(redis, e).status();
+    const std::string chain = AssessmentStore::Chain(a.assessment_id());
+    for (int attempt = 0;; ++attempt) {
+      absl::Status s = store.AppendAudit(redis, audit::AuditLog::Prepare(chain, head, e));
+      if (!audit::AuditLog::IsChainConflict(s) || attempt >= 20) return s;
+      auto fresh = redis.Command(host.audit().HeadCommand(chain));
+      if (!fresh.ok()) return fresh.status();
+      head = std::move(*fresh);
+    }
+  }
+
+  // The assessment and its chain head, in one round trip.
+  absl::StatusOr<AssessmentStore::ReadForUpdate> LoadForRead(RedisConnection& redis, const std::string& id) {
+    RETURN_IF_ERROR(RequireId(id, "assessment_id"));
+    auto read = store.Read(redis, "", "", id);
+    if (!read.ok()) return read.status();
+    if (!read->assessment.has_value()) return absl::NotFoundError("assessment: not found");
+    return read;
   }
 
   // ---- RPCs ----
@@ -213,10 +234,10 @@ struct AssessmentHandler::Impl {
 
   absl::Status GetAssessment(const Identity& caller, RedisConnection& redis,
                              const v1::GetAssessmentRequest& req, v1::GetAssessmentResponse* resp) {
-    auto a = Load(redis, req.assessment_id());
-    if (!a.ok()) return a.status();
-    RETURN_IF_ERROR(AuditRead(redis, caller, "GetAssessment", &*a));
-    *resp->mutable_assessment() = std::move(*a);
+    auto read = LoadForRead(redis, req.assessment_id());
+    if (!read.ok()) return read.status();
+    RETURN_IF_ERROR(AuditRead(redis, caller, "GetAssessment", *read->assessment, read->audit_head));
+    *resp->mutable_assessment() = std::move(*read->assessment);
     return absl::OkStatus();
   }
 
@@ -242,7 +263,7 @@ struct AssessmentHandler::Impl {
     e.set_purpose("statistical-assessment");
     audit::AddSubject(e, v1::SUBJECT_KIND_PERSON, person->normalized);
     e.set_detail(absl::StrCat(resp->assessments_size(), " assessments"));
-    return host.audit().Append(redis, e).status();
+    return host.audit().Append(redis, audit::ActorChain(caller.uri), e).status();
   }
 
   absl::Status ReplayAssessment(const Identity& caller, RedisConnection& redis,
@@ -251,8 +272,9 @@ struct AssessmentHandler::Impl {
         (req.version_case() == v1::ReplayAssessmentRequest::kOwnVersion && !req.own_version())) {
       return absl::InvalidArgumentError("version: own_version or model_version required");
     }
-    auto a = Load(redis, req.assessment_id());
-    if (!a.ok()) return a.status();
+    auto read = LoadForRead(redis, req.assessment_id());
+    if (!read.ok()) return read.status();
+    const v1::Assessment* a = &*read->assessment;
     const v1::AssessmentResult& original = a->result();
     const bool own = req.version_case() == v1::ReplayAssessmentRequest::kOwnVersion;
     const std::string model_version = own ? original.model_version() : req.model_version();
@@ -283,7 +305,7 @@ struct AssessmentHandler::Impl {
     if (own && !identical) {
       log::Error("replay_differs", {{"assessment_id", a->assessment_id()}, {"model", model_version}});
     }
-    return AuditRead(redis, caller, "ReplayAssessment", &*a,
+    return AuditRead(redis, caller, "ReplayAssessment", *a, read->audit_head,
                      absl::StrCat("replayed under ", model_version, identical ? ", identical" : ", differs"));
   }
 
@@ -385,10 +407,11 @@ struct AssessmentHandler::Impl {
     *resp->mutable_item() = server::ToQueueItemProto(item, kQueueName, "NOT_ELIGIBLE_REVIEW", assessment_id,
                                                       caller.uri, now,
                                                       absl::Milliseconds(config.support_review_visibility_ms));
-    auto a = Load(redis, assessment_id);
-    if (!a.ok()) return a.status();
-    RETURN_IF_ERROR(AuditRead(redis, caller, "ClaimSupportReview", &*a, absl::StrCat("claimed ", item.id)));
-    *resp->mutable_assessment() = std::move(*a);
+    auto read = LoadForRead(redis, assessment_id);
+    if (!read.ok()) return read.status();
+    RETURN_IF_ERROR(AuditRead(redis, caller, "ClaimSupportReview", *read->assessment, read->audit_head,
+                              absl::StrCat("claimed ", item.id)));
+    *resp->mutable_assessment() = std::move(*read->assessment);
     return absl::OkStatus();
   }
 
@@ -439,7 +462,7 @@ struct AssessmentHandler::Impl {
     v1::AuditEvent e = Audit(caller, "ReleaseSupportReview", nullptr, req.request_id());
     audit::AddSubject(e, v1::SUBJECT_KIND_QUEUE_ITEM, req.item_id());
     e.set_detail(req.reason());
-    return host.audit().Append(redis, e).status();
+    return host.audit().Append(redis, audit::ActorChain(caller.uri), e).status();
   }
 
   absl::Status QueueStats(RedisConnection& redis, v1::GetSupportReviewQueueStatsResponse* resp) {
@@ -585,7 +608,7 @@ struct AssessmentHandler::Impl {
     e.set_purpose("follow-up");
     e.set_detail(absl::StrCat(absl::FormatCivilTime(*start), "..", absl::FormatCivilTime(*end), ", ",
                               records.size(), " assessments"));
-    return host.audit().Append(redis, e).status();
+    return host.audit().Append(redis, audit::ActorChain(caller.uri), e).status();
   }
 
   absl::Status ListModels(const v1::ListModelsRequest& req, v1::ListModelsResponse* resp) {

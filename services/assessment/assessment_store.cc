@@ -35,6 +35,7 @@ std::string AssessmentStore::TimeIndexKey() { return "assessments:by-time"; }
 std::string AssessmentStore::DecisionKey(const std::string& case_id) {
   return absl::StrCat("assessment-decision:{", case_id, "}");
 }
+std::string AssessmentStore::Chain(const std::string& id) { return audit::SubjectChain("assessment", id); }
 
 absl::StatusOr<std::string> AssessmentStore::Create(redis::RedisConnection& redis,
                                                     const rusta::v1::Assessment& assessment,
@@ -42,16 +43,22 @@ absl::StatusOr<std::string> AssessmentStore::Create(redis::RedisConnection& redi
                                                     const std::string& fingerprint,
                                                     const rusta::v1::AuditEvent& audit) const {
   std::vector<std::string> args = {fingerprint, absl::StrCat(server::kIdempotencyTtlSeconds),
-                                   assessment.assessment_id(), Serialize(assessment),
-                                   absl::StrCat(assessed_ms)};
-  for (std::string& a : audit::AuditLog::EncodeForAppend(audit)) args.push_back(std::move(a));
+                                   assessment.assessment_id(), Serialize(assessment)};
+  // A new assessment starts a new chain: no head to read.
+  audit::PreparedEvent event = audit::AuditLog::Prepare(Chain(assessment.assessment_id()), redis::RedisValue{}, audit);
+  for (std::string& a : event.args) args.push_back(std::move(a));
+  args.push_back(absl::StrCat(assessed_ms));
   auto reply = redis.Call("assessment_create",
-                          {AssessmentKey(assessment.assessment_id()),
-                           PersonIndexKey(assessment.person_id()), TimeIndexKey(), idem_key,
-                           audit_.events_key(), audit_.head_key()},
+                          {AssessmentKey(assessment.assessment_id()), idem_key, audit_.events_key(),
+                           audit_.heads_key(), PersonIndexKey(assessment.person_id()), TimeIndexKey()},
                           args);
   if (!reply.ok()) return reply.status();
   return reply->str;
+}
+
+absl::Status AssessmentStore::AppendAudit(redis::RedisConnection& redis,
+                                          const audit::PreparedEvent& event) const {
+  return redis.Call("assessment_audit", {audit_.events_key(), audit_.heads_key()}, event.args).status();
 }
 
 absl::StatusOr<std::optional<rusta::v1::Assessment>> AssessmentStore::Get(
@@ -83,12 +90,13 @@ absl::StatusOr<std::vector<rusta::v1::Assessment>> AssessmentStore::GetMany(
 absl::StatusOr<AssessmentStore::ReadForUpdate> AssessmentStore::Read(
     redis::RedisConnection& redis, const std::string& idem_key, const std::string& fingerprint,
     const std::string& id) const {
-  auto replies = redis.Pipeline({{"HMGET", idem_key, "fingerprint", "result"},
-                                 {"HGET", AssessmentKey(id), "data"}});
+  auto replies = redis.Pipeline({{"HMGET", idem_key.empty() ? "-" : idem_key, "fingerprint", "result"},
+                                 {"HGET", AssessmentKey(id), "data"},
+                                 audit_.HeadCommand(Chain(id))});
   if (!replies.ok()) return replies.status();
   ReadForUpdate out;
   const redis::RedisValue& idem = (*replies)[0];
-  if (idem.is_array() && idem.size() == 2 && idem[0].is_string()) {
+  if (!idem_key.empty() && idem.is_array() && idem.size() == 2 && idem[0].is_string()) {
     if (idem[0].str != fingerprint) {
       return absl::InvalidArgumentError("request_id: already used for a different request");
     }
@@ -97,20 +105,21 @@ absl::StatusOr<AssessmentStore::ReadForUpdate> AssessmentStore::Read(
   auto parsed = ParseStored((*replies)[1]);
   if (!parsed.ok()) return parsed.status();
   out.assessment = std::move(*parsed);
+  out.audit_head = (*replies)[2];
   return out;
 }
 
 std::vector<std::string> AssessmentStore::MutationArgs(const Mutation& m) const {
   std::vector<std::string> args = {m.fingerprint, absl::StrCat(server::kIdempotencyTtlSeconds),
                                    absl::StrCat(m.read_version), Serialize(*m.data)};
-  for (std::string& a : audit::AuditLog::EncodeForAppend(*m.audit)) args.push_back(std::move(a));
+  args.insert(args.end(), m.audit->args.begin(), m.audit->args.end());
   return args;
 }
 
 absl::StatusOr<std::string> AssessmentStore::Update(redis::RedisConnection& redis, const Mutation& m) const {
   auto reply = redis.Call("assessment_update",
                           {AssessmentKey(m.data->assessment_id()), m.idem_key, audit_.events_key(),
-                           audit_.head_key()},
+                           audit_.heads_key()},
                           MutationArgs(m));
   if (!reply.ok()) return reply.status();
   return reply->str;
@@ -123,7 +132,7 @@ absl::StatusOr<std::string> AssessmentStore::LinkDecision(redis::RedisConnection
   args.push_back(m.data->assessment_id());
   auto reply = redis.Call("assessment_link_decision",
                           {AssessmentKey(m.data->assessment_id()), m.idem_key, audit_.events_key(),
-                           audit_.head_key(), DecisionKey(case_id)},
+                           audit_.heads_key(), DecisionKey(case_id)},
                           args);
   if (!reply.ok()) return reply.status();
   return reply->str;
@@ -136,7 +145,7 @@ absl::StatusOr<std::string> AssessmentStore::SendToSupport(redis::RedisConnectio
   args.push_back(absl::StrCat(now_ms));
   auto reply = redis.Call("assessment_send_to_support",
                           {AssessmentKey(m.data->assessment_id()), m.idem_key, audit_.events_key(),
-                           audit_.head_key(), support_queue_.stream_key()},
+                           audit_.heads_key(), support_queue_.stream_key()},
                           args);
   if (!reply.ok()) return reply.status();
   return reply->str;
@@ -152,7 +161,7 @@ absl::StatusOr<std::string> AssessmentStore::CompleteReview(redis::RedisConnecti
   args.push_back(worker);
   auto reply = redis.Call("assessment_complete_review",
                           {AssessmentKey(m.data->assessment_id()), m.idem_key, audit_.events_key(),
-                           audit_.head_key(), support_queue_.stream_key()},
+                           audit_.heads_key(), support_queue_.stream_key()},
                           args);
   if (!reply.ok()) return reply.status();
   return reply->str;

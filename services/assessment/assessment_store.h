@@ -25,7 +25,7 @@ struct Mutation {
   std::string fingerprint;
   int64_t read_version = 0;             // the version the change was computed from
   const rusta::v1::Assessment* data = nullptr;  // the new state (its version = read_version + 1)
-  const rusta::v1::AuditEvent* audit = nullptr;
+  const audit::PreparedEvent* audit = nullptr;  // prepared on the chain head read with the data
 };
 
 class AssessmentStore {
@@ -37,6 +37,8 @@ class AssessmentStore {
   std::string PersonIndexKey(const std::string& person_id) const;
   static std::string TimeIndexKey();
   static std::string DecisionKey(const std::string& case_id);
+  // The audit chain of an assessment: its whole history, reads included.
+  static std::string Chain(const std::string& id);
 
   // Stores a new assessment; returns the id stored under the idempotency key (the first call's id
   // on a repeat, which differs from assessment.assessment_id()).
@@ -44,6 +46,8 @@ class AssessmentStore {
                                      const rusta::v1::Assessment& assessment, int64_t assessed_ms,
                                      const std::string& idem_key, const std::string& fingerprint,
                                      const rusta::v1::AuditEvent& audit) const;
+  // Appends an event to the assessment's chain (reads), given the head read with the data.
+  absl::Status AppendAudit(redis::RedisConnection& redis, const audit::PreparedEvent& event) const;
 
   absl::StatusOr<std::optional<rusta::v1::Assessment>> Get(redis::RedisConnection& redis,
                                                            const std::string& id) const;
@@ -52,10 +56,12 @@ class AssessmentStore {
                                                              const std::vector<std::string>& ids) const;
 
   // One round trip: the stored result of an earlier call with this idempotency key (nullopt when
-  // none; INVALID_ARGUMENT when the key was used for a different request) and the assessment.
+  // none, or no key given; INVALID_ARGUMENT when the key was used for a different request), the
+  // assessment, and the head of its audit chain.
   struct ReadForUpdate {
     std::optional<std::string> earlier_result;
     std::optional<rusta::v1::Assessment> assessment;
+    redis::RedisValue audit_head;
   };
   absl::StatusOr<ReadForUpdate> Read(redis::RedisConnection& redis, const std::string& idem_key,
                                      const std::string& fingerprint, const std::string& id) const;

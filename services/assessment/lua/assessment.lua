@@ -1,11 +1,21 @@
 -- The assessment service's Redis functions. Every change of an assessment is one call: it checks
--- the idempotency key and the version the change was computed from, writes, records the index,
--- queue or link the change needs, and appends the audit event (common/lua prelude).
+-- the idempotency key, the version the change was computed from and the head of the assessment's
+-- audit chain, then writes, records the index, queue or link the change needs, and appends the
+-- audit event (common/lua prelude).
 --
 -- Keys of an assessment: assessment:{<id>} (hash: data = serialised rusta.v1.Assessment,
 -- version). Indexes: assessment-person:{<pseudonym>} (sorted set by time), assessments:by-time
 -- (sorted set by time, for follow-up reports), assessment-decision:{<case_id>} (the one assessment
--- linked to a case).
+-- linked to a case). Audit: the events stream and the chain heads (keys passed in).
+--
+-- Arguments common to the update functions:
+--   args[1] fingerprint, args[2] idempotency ttl, args[3] read version, args[4] new data,
+--   args[5..10] the audit event (chain, expected head, seq, prev, hash, body),
+--   args[11..] the function's own.
+-- Keys common to them: keys[1] assessment, keys[2] idempotency key, keys[3] audit events,
+-- keys[4] audit heads, keys[5..] the function's own.
+
+local AUDIT = 5
 
 -- Fails unless the stored version is the one the change was computed from.
 local function assessment_check_version(key, read_version)
@@ -17,71 +27,85 @@ local function assessment_check_version(key, read_version)
   return nil
 end
 
-local function assessment_write(key, read_version, data)
-  redis.call('HSET', key, 'data', data, 'version', tonumber(read_version) + 1)
+-- Everything an update checks before it writes; returns an error reply or a stored result.
+local function assessment_begin(keys, args)
+  local done = rusta_idem_begin(keys[2], args[1])
+  if done then return done end
+  local err = assessment_check_version(keys[1], args[3])
+  if err then return err end
+  return rusta_audit_check(keys[4], args, AUDIT)
 end
 
--- keys: assessment, person_index, time_index, idem, audit_events, audit_head
--- args: fingerprint, ttl, assessment_id, data, assessed_ms, audit_body, audit_digest
+local function assessment_finish(keys, args, result)
+  redis.call('HSET', keys[1], 'data', args[4], 'version', tonumber(args[3]) + 1)
+  rusta_audit_write(keys[3], keys[4], args, AUDIT)
+  return rusta_idem_finish(keys[2], args[1], result, args[2])
+end
+
+-- keys: assessment, idem, audit_events, audit_heads, person_index, time_index
+-- args: fingerprint, ttl, assessment_id, data, audit (6), assessed_ms
 -- Returns the assessment id (the first call's, on a repeated request_id).
 redis.register_function('assessment_create', function(keys, args)
-  local done = rusta_idem_begin(keys[4], args[1])
+  local done = rusta_idem_begin(keys[2], args[1])
   if done then return done end
   if redis.call('EXISTS', keys[1]) == 1 then
     return redis.error_reply('ALREADY_EXISTS assessment_id: exists')
   end
+  local err = rusta_audit_check(keys[4], args, AUDIT)
+  if err then return err end
   redis.call('HSET', keys[1], 'data', args[4], 'version', 1)
-  redis.call('ZADD', keys[2], args[5], args[3])
-  redis.call('ZADD', keys[3], args[5], args[3])
-  rusta_audit_append(keys[5], keys[6], args[6], args[7])
-  return rusta_idem_finish(keys[4], args[1], args[3], args[2])
+  redis.call('ZADD', keys[5], args[11], args[3])
+  redis.call('ZADD', keys[6], args[11], args[3])
+  rusta_audit_write(keys[3], keys[4], args, AUDIT)
+  return rusta_idem_finish(keys[2], args[1], args[3], args[2])
 end)
 
--- keys: assessment, idem, audit_events, audit_head
--- args: fingerprint, ttl, read_version, data, audit_body, audit_digest
+-- Appends an audit event to the assessment's chain without changing it (reads are audited too).
+-- keys: audit_events, audit_heads; args: audit (6) at index 1.
+redis.register_function('assessment_audit', function(keys, args)
+  local err = rusta_audit_check(keys[2], args, 1)
+  if err then return err end
+  return rusta_audit_write(keys[1], keys[2], args, 1)
+end)
+
 -- Returns the new version (the first call's result on a repeated request_id).
 redis.register_function('assessment_update', function(keys, args)
-  local done = rusta_idem_begin(keys[2], args[1])
-  if done then return done end
-  local err = assessment_check_version(keys[1], args[3])
-  if err then return err end
-  assessment_write(keys[1], args[3], args[4])
-  rusta_audit_append(keys[3], keys[4], args[5], args[6])
-  return rusta_idem_finish(keys[2], args[1], tostring(tonumber(args[3]) + 1), args[2])
+  local stop = assessment_begin(keys, args)
+  if stop then return stop end
+  return assessment_finish(keys, args, tostring(tonumber(args[3]) + 1))
 end)
 
 -- Links the assessment to a referral decision: at most one assessment per case (the decision key)
 -- and one decision per assessment (checked by the caller on the version it read).
--- keys: assessment, idem, audit_events, audit_head, decision
--- args: fingerprint, ttl, read_version, data, audit_body, audit_digest, assessment_id
+-- keys[5]: decision key; args[11]: assessment id.
 redis.register_function('assessment_link_decision', function(keys, args)
-  local done = rusta_idem_begin(keys[2], args[1])
-  if done then return done end
-  local err = assessment_check_version(keys[1], args[3])
-  if err then return err end
+  local stop = assessment_begin(keys, args)
+  if stop then return stop end
   local linked = redis.call('GET', keys[5])
-  if linked and linked ~= args[7] then
+  if linked and linked ~= args[11] then
     return redis.error_reply('FAILED_PRECONDITION assessment.link_once: the case is already linked to another assessment')
   end
-  redis.call('SET', keys[5], args[7])
-  assessment_write(keys[1], args[3], args[4])
-  rusta_audit_append(keys[3], keys[4], args[5], args[6])
-  return rusta_idem_finish(keys[2], args[1], tostring(tonumber(args[3]) + 1), args[2])
+  redis.call('SET', keys[5], args[11])
+  return assessment_finish(keys, args, tostring(tonumber(args[3]) + 1))
 end)
 
 -- Records the send to the support group and enqueues the review.
--- keys: assessment, idem, audit_events, audit_head, queue_stream
--- args: fingerprint, ttl, read_version, data, audit_body, audit_digest, payload, now_ms
--- Returns "<version> <queue item id>".
+-- keys[5]: queue stream; args[11]: payload, args[12]: now_ms. Returns "<version> <queue item id>".
 redis.register_function('assessment_send_to_support', function(keys, args)
-  local done = rusta_idem_begin(keys[2], args[1])
-  if done then return done end
-  local err = assessment_check_version(keys[1], args[3])
-  if err then return err end
-  assessment_write(keys[1], args[3], args[4])
-  local item = rusta_queue_enqueue(keys[5], args[7], args[8])
-  rusta_audit_append(keys[3], keys[4], args[5], args[6])
-  return rusta_idem_finish(keys[2], args[1], (tonumber(args[3]) + 1) .. ' ' .. item, args[2])
+  local stop = assessment_begin(keys, args)
+  if stop then return stop end
+  local item = rusta_queue_enqueue(keys[5], args[11], args[12])
+  return assessment_finish(keys, args, (tonumber(args[3]) + 1) .. ' ' .. item)
+end)
+
+-- Completes a claimed review with the group's conclusion: the queue item and the assessment in
+-- one call. keys[5]: queue stream; args[11..13]: group, item_id, consumer.
+redis.register_function('assessment_complete_review', function(keys, args)
+  local stop = assessment_begin(keys, args)
+  if stop then return stop end
+  local completed = rusta_queue_complete_item(keys[5], args[11], args[12], args[13])
+  if completed.err then return completed end
+  return assessment_finish(keys, args, tostring(tonumber(args[3]) + 1))
 end)
 
 -- Claims the next support review, idempotently (a repeated request_id returns the same item).
@@ -100,19 +124,4 @@ redis.register_function('assessment_claim_review', function(keys, args)
     if f[i] == 'payload' then payload = f[i + 1] elseif f[i] == 'enqueued_ms' then enqueued = f[i + 1] end
   end
   return rusta_idem_finish(keys[5], args[1], claimed[1] .. ' ' .. claimed[2] .. ' ' .. enqueued .. ' ' .. payload, args[2])
-end)
-
--- Completes a claimed review with the group's conclusion: the queue item and the assessment in
--- one call. keys: assessment, idem, audit_events, audit_head, queue_stream
--- args: fingerprint, ttl, read_version, data, audit_body, audit_digest, group, item_id, consumer
-redis.register_function('assessment_complete_review', function(keys, args)
-  local done = rusta_idem_begin(keys[2], args[1])
-  if done then return done end
-  local err = assessment_check_version(keys[1], args[3])
-  if err then return err end
-  local completed = rusta_queue_complete_item(keys[5], args[7], args[8], args[9])
-  if completed.err then return completed end
-  assessment_write(keys[1], args[3], args[4])
-  rusta_audit_append(keys[3], keys[4], args[5], args[6])
-  return rusta_idem_finish(keys[2], args[1], tostring(tonumber(args[3]) + 1), args[2])
 end)
