@@ -76,8 +76,12 @@ std::string Format(Level level, std::string_view service, std::string_view event
   return line;
 }
 
+bool Enabled(Level level) {
+  return static_cast<int>(level) >= g_min_level.load(std::memory_order_relaxed);
+}
+
 void Write(Level level, std::string_view event, std::initializer_list<Field> fields) {
-  if (static_cast<int>(level) < g_min_level.load(std::memory_order_relaxed)) return;
+  if (!Enabled(level)) return;
   std::lock_guard<std::mutex> lock(g_mu);
   std::string line = Format(level, g_service, event, fields);
   std::fwrite(line.data(), 1, line.size(), stderr);

@@ -29,6 +29,9 @@ void SetMinLevel(Level level);
 // Parses "debug", "info", "warning", "error"; false if unknown.
 bool ParseLevel(std::string_view text, Level* level);
 
+// Whether a line of this level would be written (to skip building it when not).
+bool Enabled(Level level);
+
 void Write(Level level, std::string_view event, std::initializer_list<Field> fields = {});
 
 inline void Info(std::string_view event, std::initializer_list<Field> fields = {}) {

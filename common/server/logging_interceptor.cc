@@ -29,12 +29,16 @@ class LoggingInterceptor : public grpc::experimental::Interceptor {
     using grpc::experimental::InterceptionHookPoints;
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       const grpc::Status status = methods->GetSendStatus();
+      const log::Level level = status.ok() ? log::Level::kInfo : log::Level::kWarning;
+      if (!log::Enabled(level)) {  // nothing to build when the line would be dropped
+        methods->Proceed();
+        return;
+      }
       const double ms = std::chrono::duration<double, std::milli>(
                             std::chrono::steady_clock::now() - start_).count();
       const std::string caller = info_->server_context() != nullptr
           ? CallerForLog(*info_->server_context(), insecure_dev_mode_) : "-";
       const std::string latency = absl::StrFormat("%.3f", ms);
-      const log::Level level = status.ok() ? log::Level::kInfo : log::Level::kWarning;
       if (status.ok()) {
         log::Write(level, "rpc", {{"method", info_->method()}, {"caller", caller},
                                   {"status", CodeName(status.error_code())}, {"latency_ms", latency}});

@@ -699,3 +699,34 @@ TEST_F(AssessmentServiceTest, RedisKeysCarryNoPersonnummer) {
 
 }  // namespace
 }  // namespace rusta::assessment
+
+namespace rusta::assessment {
+namespace {
+
+TEST(AssessmentPolicyTest, EveryRpcOfTheServiceIsInThePolicyTable) {
+  const google::protobuf::ServiceDescriptor* service =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName("rusta.v1.AssessmentService");
+  ASSERT_NE(service, nullptr);
+  const identity::Policy policy = AssessmentHandler::MakePolicy();
+  ASSERT_GT(service->method_count(), 10);
+  for (int i = 0; i < service->method_count(); ++i) {
+    EXPECT_TRUE(policy.Covers(service->method(i)->name())) << service->method(i)->name();
+  }
+}
+
+TEST(AssessmentPolicyTest, ProvidersAndMunicipalitiesAreInNoRule) {
+  const google::protobuf::ServiceDescriptor* service =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName("rusta.v1.AssessmentService");
+  ASSERT_NE(service, nullptr);
+  const identity::Policy policy = AssessmentHandler::MakePolicy();
+  for (int i = 0; i < service->method_count(); ++i) {
+    for (identity::Role role : {identity::Role::kProvider, identity::Role::kMunicipality}) {
+      identity::Identity who{"spiffe://rusta.local/x/1", role, "1"};
+      EXPECT_EQ(policy.Check(service->method(i)->name(), who).code(), absl::StatusCode::kPermissionDenied)
+          << service->method(i)->name();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace rusta::assessment
