@@ -3,6 +3,11 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <thread>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -72,14 +77,23 @@ bool AuditLog::IsChainConflict(const absl::Status& status) {
          absl::StartsWith(status.message(), "audit.chain");
 }
 
+void AuditLog::PauseBeforeRetry(int attempt) {
+  if (attempt < 3) return;
+  thread_local std::mt19937 rng(std::random_device{}());
+  const int64_t ceiling_us = std::min<int64_t>(5000, int64_t{20} << std::min(attempt - 3, 8));
+  std::uniform_int_distribution<int64_t> pause(0, ceiling_us);
+  std::this_thread::sleep_for(std::chrono::microseconds(pause(rng)));
+}
+
 absl::StatusOr<AppendedEvent> AuditLog::Append(redis::RedisConnection& redis, const std::string& chain,
                                                const rusta::v1::AuditEvent& event) const {
   for (int attempt = 0;; ++attempt) {
+    PauseBeforeRetry(attempt);
     auto head = redis.Command(HeadCommand(chain));
     if (!head.ok()) return head.status();
     PreparedEvent prepared = Prepare(chain, *head, event);
     auto reply = redis.Call("rusta_audit_append", {events_key(), heads_key()}, prepared.args);
-    if (IsChainConflict(reply.status()) && attempt < 50) continue;
+    if (IsChainConflict(reply.status()) && attempt + 1 < kMaxAttempts) continue;
     if (!reply.ok()) return reply.status();
     return AppendedEvent{prepared.seq, reply->str, prepared.hash};
   }

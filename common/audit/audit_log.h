@@ -73,6 +73,11 @@ class AuditLog {
   // True for the status a function returns when the chain's head moved under it: the caller
   // rereads and tries again (it is never a client's error).
   static bool IsChainConflict(const absl::Status& status);
+  // How often a writer tries again after a conflict before giving up (ABORTED), and the pause
+  // before attempt `attempt`: nothing for the first few, then a random, growing one (up to 5 ms)
+  // so that writers crowding one chain spread out instead of colliding again.
+  static constexpr int kMaxAttempts = 200;
+  static void PauseBeforeRetry(int attempt);
 
  private:
   std::string chain_set_;

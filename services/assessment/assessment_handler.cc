@@ -117,6 +117,7 @@ struct AssessmentHandler::Impl {
     const std::string idem_key = server::IdempotencyKey(assessment_id, caller, method, request_id);
     const std::string fingerprint = server::RequestFingerprint(request);
     for (int attempt = 0;; ++attempt) {
+      audit::AuditLog::PauseBeforeRetry(attempt);
       auto read = store.Read(redis, idem_key, fingerprint, assessment_id);
       if (!read.ok()) return read.status();
       if (!read->assessment.has_value()) return absl::NotFoundError("assessment: not found");
@@ -137,7 +138,9 @@ struct AssessmentHandler::Impl {
       auto written = write(Mutation{idem_key, fingerprint, version, &next, &event});
       // The chain moved (another call audited this assessment meanwhile): never the client's
       // error, try again. A version race only when the client did not name a version.
-      if (audit::AuditLog::IsChainConflict(written.status()) && attempt < 20) continue;
+      if (audit::AuditLog::IsChainConflict(written.status()) && attempt + 1 < audit::AuditLog::kMaxAttempts) {
+        continue;
+      }
       if (written.status().code() == absl::StatusCode::kAborted && expected_version == 0 && attempt < 3) {
         continue;
       }
@@ -163,8 +166,9 @@ struct AssessmentHandler::Impl {
     e.set_detail(detail);
     const std::string chain = AssessmentStore::Chain(a.assessment_id());
     for (int attempt = 0;; ++attempt) {
+      audit::AuditLog::PauseBeforeRetry(attempt);
       absl::Status s = store.AppendAudit(redis, audit::AuditLog::Prepare(chain, head, e));
-      if (!audit::AuditLog::IsChainConflict(s) || attempt >= 20) return s;
+      if (!audit::AuditLog::IsChainConflict(s) || attempt + 1 >= audit::AuditLog::kMaxAttempts) return s;
       auto fresh = redis.Command(host.audit().HeadCommand(chain));
       if (!fresh.ok()) return fresh.status();
       head = std::move(*fresh);

@@ -640,7 +640,9 @@ TEST_F(AssessmentServiceTest, FollowUpReportMatchesAnIndependentCount) {
   v1::GetFollowUpReportResponse fine;
   ASSERT_TRUE(As("caseworker")->GetFollowUpReport(&ctx2, req, &fine).ok());
   for (const auto& g : fine.groups()) {
-    if (g.suppressed()) EXPECT_EQ(g.assessments(), 0);
+    if (g.suppressed()) {
+      EXPECT_EQ(g.assessments(), 0);
+    }
   }
   // Nothing in another period.
   grpc::ClientContext ctx3;
