@@ -47,6 +47,16 @@ absl::Status RequireId(const std::string& id, const char* field) {
   return absl::OkStatus();
 }
 
+// A mutation's result: "<extra>\n<serialised assessment>" (see assessment.lua).
+absl::Status ParseMutationResult(const std::string& stored, v1::Assessment* out, std::string* extra) {
+  const size_t newline = stored.find('\n');
+  if (newline == std::string::npos || !out->ParseFromString(stored.substr(newline + 1))) {
+    return absl::DataLossError("stored mutation result does not parse");
+  }
+  if (extra != nullptr) *extra = stored.substr(0, newline);
+  return absl::OkStatus();
+}
+
 absl::Status RequireExpectedVersion(int64_t v) {
   if (v < 0) return absl::InvalidArgumentError("expected_version: must not be negative");
   return absl::OkStatus();
@@ -121,10 +131,8 @@ struct AssessmentHandler::Impl {
       auto read = store.Read(redis, idem_key, fingerprint, assessment_id);
       if (!read.ok()) return read.status();
       if (!read->assessment.has_value()) return absl::NotFoundError("assessment: not found");
-      if (read->earlier_result.has_value()) {  // a repeat: the first call's outcome, nothing changes
-        *out = std::move(*read->assessment);
-        if (result != nullptr) *result = *read->earlier_result;
-        return absl::OkStatus();
+      if (read->earlier_result.has_value()) {  // a repeat: the first call's response, nothing changes
+        return ParseMutationResult(*read->earlier_result, out, result);
       }
       v1::Assessment next = *read->assessment;
       const int64_t version = next.version();
@@ -145,9 +153,7 @@ struct AssessmentHandler::Impl {
         continue;
       }
       if (!written.ok()) return written.status();
-      if (result != nullptr) *result = *written;
-      *out = std::move(next);
-      return absl::OkStatus();
+      return ParseMutationResult(*written, out, result);
     }
   }
 
@@ -379,11 +385,10 @@ struct AssessmentHandler::Impl {
         },
         [&](const Mutation& m) { return store.SendToSupport(redis, m, absl::ToUnixMillis(now)); },
         resp->mutable_assessment(), &result));
-    // result: "<version> <queue item id>"
-    std::vector<std::string> parts = absl::StrSplit(result, ' ');
-    if (parts.size() == 2) {
+    // result: the queue item id
+    {
       v1::QueueItem* item = resp->mutable_item();
-      item->set_item_id(parts[1]);
+      item->set_item_id(result);
       item->set_queue(kQueueName);
       item->set_kind("NOT_ELIGIBLE_REVIEW");
       item->set_subject_id(resp->assessment().assessment_id());

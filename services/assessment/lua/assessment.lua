@@ -36,10 +36,12 @@ local function assessment_begin(keys, args)
   return rusta_audit_check(keys[4], args, AUDIT)
 end
 
-local function assessment_finish(keys, args, result)
+-- The result, remembered for a repeated request_id, is "<extra>\n<the new assessment>": the
+-- response the first call gave (extra: the queue item id where there is one, else empty).
+local function assessment_finish(keys, args, extra)
   redis.call('HSET', keys[1], 'data', args[4], 'version', tonumber(args[3]) + 1)
   rusta_audit_write(keys[3], keys[4], args, AUDIT)
-  return rusta_idem_finish(keys[2], args[1], result, args[2])
+  return rusta_idem_finish(keys[2], args[1], extra .. '\n' .. args[4], args[2])
 end
 
 -- keys: assessment, idem, audit_events, audit_heads, person_index, time_index
@@ -68,11 +70,11 @@ redis.register_function('assessment_audit', function(keys, args)
   return rusta_audit_write(keys[1], keys[2], args, 1)
 end)
 
--- Returns the new version (the first call's result on a repeated request_id).
+-- Returns "\n<the new assessment>" (the first call's on a repeated request_id).
 redis.register_function('assessment_update', function(keys, args)
   local stop = assessment_begin(keys, args)
   if stop then return stop end
-  return assessment_finish(keys, args, tostring(tonumber(args[3]) + 1))
+  return assessment_finish(keys, args, '')
 end)
 
 -- Links the assessment to a referral decision: at most one assessment per case (the decision key)
@@ -86,16 +88,16 @@ redis.register_function('assessment_link_decision', function(keys, args)
     return redis.error_reply('FAILED_PRECONDITION assessment.link_once: the case is already linked to another assessment')
   end
   redis.call('SET', keys[5], args[11])
-  return assessment_finish(keys, args, tostring(tonumber(args[3]) + 1))
+  return assessment_finish(keys, args, '')
 end)
 
 -- Records the send to the support group and enqueues the review.
--- keys[5]: queue stream; args[11]: payload, args[12]: now_ms. Returns "<version> <queue item id>".
+-- keys[5]: queue stream; args[11]: payload, args[12]: now_ms. Returns "<queue item id>\n<assessment>".
 redis.register_function('assessment_send_to_support', function(keys, args)
   local stop = assessment_begin(keys, args)
   if stop then return stop end
   local item = rusta_queue_enqueue(keys[5], args[11], args[12])
-  return assessment_finish(keys, args, (tonumber(args[3]) + 1) .. ' ' .. item)
+  return assessment_finish(keys, args, item)
 end)
 
 -- Completes a claimed review with the group's conclusion: the queue item and the assessment in
@@ -105,7 +107,7 @@ redis.register_function('assessment_complete_review', function(keys, args)
   if stop then return stop end
   local completed = rusta_queue_complete_item(keys[5], args[11], args[12], args[13])
   if completed.err then return completed end
-  return assessment_finish(keys, args, tostring(tonumber(args[3]) + 1))
+  return assessment_finish(keys, args, '')
 end)
 
 -- Claims the next support review, idempotently (a repeated request_id returns the same item).

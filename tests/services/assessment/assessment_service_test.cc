@@ -393,6 +393,28 @@ TEST_F(AssessmentServiceTest, OverrideNeedsAReasonAndJustificationAndTheRightRol
   EXPECT_EQ(repeat.assessment().version(), 2);  // the repeat changed nothing
 }
 
+TEST_F(AssessmentServiceTest, ARepeatedRequestIdAnswersWithTheFirstResponseAfterLaterChanges) {
+  Start();
+  v1::Assessment a = AssessmentWithEligibility(true);
+  v1::AnswerComplementaryQuestionsRequest answer;
+  answer.set_request_id("answer-1");
+  answer.set_assessment_id(a.assessment_id());
+  answer.mutable_answers()->mutable_normal_month_work_income_last_year()->set_ore(100);
+  v1::AnswerComplementaryQuestionsResponse first, again;
+  grpc::ClientContext c1;
+  ASSERT_TRUE(As("caseworker")->AnswerComplementaryQuestions(&c1, answer, &first).ok());
+  v1::AnswerComplementaryQuestionsRequest later = answer;  // a later, different change
+  later.set_request_id("answer-2");
+  later.mutable_answers()->mutable_normal_month_work_income_last_year()->set_ore(200);
+  grpc::ClientContext c2;
+  ASSERT_TRUE(As("caseworker")->AnswerComplementaryQuestions(&c2, later, &again).ok());
+  EXPECT_EQ(again.assessment().version(), 3);
+  grpc::ClientContext c3;
+  ASSERT_TRUE(As("caseworker")->AnswerComplementaryQuestions(&c3, answer, &again).ok());
+  EXPECT_EQ(again.assessment().version(), 2);  // the first call's response, not the state now
+  EXPECT_EQ(again.assessment().complementary_answers().normal_month_work_income_last_year().ore(), 100);
+}
+
 TEST_F(AssessmentServiceTest, NotEligibleGoesToTheSupportGroupQueueClaimCompleteAndReclaim) {
   Start();
   v1::Assessment eligible = AssessmentWithEligibility(true);
