@@ -6,19 +6,10 @@
 #include "absl/strings/str_format.h"
 #include "common/log/log.h"
 #include "common/server/caller_identity.h"
+#include "common/status/grpc_status.h"
 
 namespace rusta::server {
 namespace {
-
-const char* CodeName(grpc::StatusCode code) {
-  static constexpr const char* kNames[] = {
-      "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
-      "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-      "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
-      "UNAUTHENTICATED"};
-  const int i = static_cast<int>(code);
-  return (i >= 0 && i <= 16) ? kNames[i] : "UNKNOWN";
-}
 
 class LoggingInterceptor : public grpc::experimental::Interceptor {
  public:
@@ -41,10 +32,10 @@ class LoggingInterceptor : public grpc::experimental::Interceptor {
       const std::string latency = absl::StrFormat("%.3f", ms);
       if (status.ok()) {
         log::Write(level, "rpc", {{"method", info_->method()}, {"caller", caller},
-                                  {"status", CodeName(status.error_code())}, {"latency_ms", latency}});
+                                  {"status", StatusCodeName(status.error_code())}, {"latency_ms", latency}});
       } else {
         log::Write(level, "rpc", {{"method", info_->method()}, {"caller", caller},
-                                  {"status", CodeName(status.error_code())}, {"latency_ms", latency},
+                                  {"status", StatusCodeName(status.error_code())}, {"latency_ms", latency},
                                   {"message", status.error_message()}});
       }
     }

@@ -14,4 +14,7 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
+// "OK", "INVALID_ARGUMENT", ... (for logs and reports).
+const char* StatusCodeName(grpc::StatusCode code);
+
 }  // namespace rusta

@@ -103,6 +103,15 @@ v1::AuditEvent RegistryImpl::Audit(const Identity& caller, const char* method, c
   return e;
 }
 
+void RegistryImpl::DescribeProviderChange(Change& change, const Identity& caller, const char* method,
+                                          const std::string& request_id, const std::string& organisation_number,
+                                          const google::protobuf::Message& response) const {
+  change.result = Serialize(response);
+  change.chain = audit::SubjectChain("provider", organisation_number);
+  change.event = Audit(caller, method, request_id);
+  audit::AddSubject(change.event, v1::SUBJECT_KIND_PROVIDER, organisation_number);
+}
+
 absl::Status RegistryImpl::RequireOwn(const Identity& caller, const std::string& organisation_number) {
   if (caller.role == Role::kProvider && caller.id != organisation_number) {
     return absl::PermissionDeniedError("a provider may act only on its own organisation");

@@ -78,6 +78,11 @@ struct RegistryImpl {
                                      const std::function<absl::StatusOr<Change>(const RegistryView&)>& decide);
 
   v1::AuditEvent Audit(const Identity& caller, const char* method, const std::string& request_id) const;
+  // Fills in what every change of one provider's data records: the response to remember, the
+  // provider's audit chain and an audit event naming the provider.
+  void DescribeProviderChange(Change& change, const Identity& caller, const char* method,
+                              const std::string& request_id, const std::string& organisation_number,
+                              const google::protobuf::Message& response) const;
 
   // A provider acting on an organisation: only its own. PERMISSION_DENIED otherwise.
   static absl::Status RequireOwn(const Identity& caller, const std::string& organisation_number);

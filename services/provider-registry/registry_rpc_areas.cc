@@ -208,10 +208,7 @@ absl::Status DoCreateContract(RegistryImpl& impl, const Identity& caller, RedisC
     c.ops.push_back({Table::kContracts, contract.contract_id(), Serialize(contract)});
     v1::CreateContractResponse out;
     *out.mutable_contract() = contract;
-    c.result = Serialize(out);
-    c.chain = audit::SubjectChain("provider", *org);
-    c.event = impl.Audit(caller, "CreateContract", req.request_id());
-    audit::AddSubject(c.event, v1::SUBJECT_KIND_PROVIDER, *org);
+    impl.DescribeProviderChange(c, caller, "CreateContract", req.request_id(), *org, out);
     c.event.set_detail(absl::StrCat(contract.contract_id(), " area ", req.area_id()));
     return c;
   });
@@ -240,10 +237,7 @@ absl::Status DoUpdateContract(RegistryImpl& impl, const Identity& caller, RedisC
     c.ops.push_back({Table::kContracts, contract.contract_id(), Serialize(contract)});
     v1::UpdateContractResponse out;
     *out.mutable_contract() = contract;
-    c.result = Serialize(out);
-    c.chain = audit::SubjectChain("provider", contract.organisation_number());
-    c.event = impl.Audit(caller, "UpdateContract", req.request_id());
-    audit::AddSubject(c.event, v1::SUBJECT_KIND_PROVIDER, contract.organisation_number());
+    impl.DescribeProviderChange(c, caller, "UpdateContract", req.request_id(), contract.organisation_number(), out);
     c.event.set_detail(contract.contract_id());
     return c;
   });
@@ -298,10 +292,7 @@ absl::Status DoAddOffice(RegistryImpl& impl, const Identity& caller, RedisConnec
     c.ops.push_back({Table::kOffices, office.office_id(), Serialize(office)});
     v1::AddOfficeResponse out;
     *out.mutable_office() = office;
-    c.result = Serialize(out);
-    c.chain = audit::SubjectChain("provider", *org);
-    c.event = impl.Audit(caller, "AddOffice", req.request_id());
-    audit::AddSubject(c.event, v1::SUBJECT_KIND_PROVIDER, *org);
+    impl.DescribeProviderChange(c, caller, "AddOffice", req.request_id(), *org, out);
     c.event.set_detail(office.office_id());
     return c;
   });
@@ -332,10 +323,7 @@ absl::Status DoUpdateOffice(RegistryImpl& impl, const Identity& caller, RedisCon
     c.ops.push_back({Table::kOffices, office.office_id(), Serialize(office)});
     v1::UpdateOfficeResponse out;
     *out.mutable_office() = office;
-    c.result = Serialize(out);
-    c.chain = audit::SubjectChain("provider", office.organisation_number());
-    c.event = impl.Audit(caller, "UpdateOffice", req.request_id());
-    audit::AddSubject(c.event, v1::SUBJECT_KIND_PROVIDER, office.organisation_number());
+    impl.DescribeProviderChange(c, caller, "UpdateOffice", req.request_id(), office.organisation_number(), out);
     c.event.set_detail(office.office_id());
     return c;
   });
@@ -355,10 +343,8 @@ absl::Status DoRemoveOffice(RegistryImpl& impl, const Identity& caller, RedisCon
     RETURN_IF_ERROR(CheckExpectedVersion(req.expected_version(), it->second.version()));
     Change c;
     c.ops.push_back({Table::kOffices, req.office_id(), ""});
-    c.result = req.office_id();
-    c.chain = audit::SubjectChain("provider", it->second.organisation_number());
-    c.event = impl.Audit(caller, "RemoveOffice", req.request_id());
-    audit::AddSubject(c.event, v1::SUBJECT_KIND_PROVIDER, it->second.organisation_number());
+    impl.DescribeProviderChange(c, caller, "RemoveOffice", req.request_id(), it->second.organisation_number(),
+                                v1::RemoveOfficeResponse());
     c.event.set_detail(req.office_id());
     return c;
   }).status();

@@ -18,8 +18,6 @@ namespace {
 
 constexpr size_t kMaxText = 4000;
 
-std::string ProviderChain(const std::string& org) { return audit::SubjectChain("provider", org); }
-
 template <typename Message>
 absl::StatusOr<std::vector<Message>> DecodeAll(const std::map<std::string, std::string>& table) {
   std::vector<Message> out;
@@ -119,10 +117,7 @@ absl::Status DoRecordParticipantOutcome(RegistryImpl& impl, const Identity& call
     c.ops.push_back({Table::kOutcomes, field, Serialize(merged)});
     v1::RecordParticipantOutcomeResponse out;
     *out.mutable_outcome() = merged;
-    c.result = Serialize(out);
-    c.chain = ProviderChain(*org);
-    c.event = impl.Audit(caller, "RecordParticipantOutcome", req.request_id());
-    audit::AddSubject(c.event, v1::SUBJECT_KIND_PROVIDER, *org);
+    impl.DescribeProviderChange(c, caller, "RecordParticipantOutcome", req.request_id(), *org, out);
     audit::AddSubject(c.event, v1::SUBJECT_KIND_CASE, o.case_id());
     return c;
   });
@@ -271,10 +266,7 @@ absl::Status DoFileComplaint(RegistryImpl& impl, const Identity& caller, RedisCo
     c.schedule = *schedule;
     v1::FileComplaintResponse out;
     *out.mutable_complaint() = complaint;
-    c.result = Serialize(out);
-    c.chain = ProviderChain(*org);
-    c.event = impl.Audit(caller, "FileComplaint", req.request_id());
-    audit::AddSubject(c.event, v1::SUBJECT_KIND_PROVIDER, *org);
+    impl.DescribeProviderChange(c, caller, "FileComplaint", req.request_id(), *org, out);
     if (!req.case_id().empty()) audit::AddSubject(c.event, v1::SUBJECT_KIND_CASE, req.case_id());
     return c;
   });
@@ -319,10 +311,7 @@ absl::Status DoUpdateComplaint(RegistryImpl& impl, const Identity& caller, Redis
     c.ops.push_back({Table::kComplaints, updated.complaint_id(), Serialize(updated)});
     v1::UpdateComplaintResponse out;
     *out.mutable_complaint() = updated;
-    c.result = Serialize(out);
-    c.chain = ProviderChain(updated.organisation_number());
-    c.event = impl.Audit(caller, "UpdateComplaint", req.request_id());
-    audit::AddSubject(c.event, v1::SUBJECT_KIND_PROVIDER, updated.organisation_number());
+    impl.DescribeProviderChange(c, caller, "UpdateComplaint", req.request_id(), updated.organisation_number(), out);
     c.event.set_detail(absl::StrCat(updated.complaint_id(), " ", v1::ComplaintStatus_Name(req.status())));
     return c;
   });
@@ -379,10 +368,7 @@ absl::Status DoImposeSanction(RegistryImpl& impl, const Identity& caller, RedisC
     c.ops.push_back({Table::kSanctions, sanction.sanction_id(), Serialize(sanction)});
     v1::ImposeSanctionResponse out;
     *out.mutable_sanction() = sanction;
-    c.result = Serialize(out);
-    c.chain = ProviderChain(*org);
-    c.event = impl.Audit(caller, "ImposeSanction", req.request_id());
-    audit::AddSubject(c.event, v1::SUBJECT_KIND_PROVIDER, *org);
+    impl.DescribeProviderChange(c, caller, "ImposeSanction", req.request_id(), *org, out);
     c.event.set_detail(absl::StrCat(sanction.sanction_id(), " ", req.mandatory_activity(), " ", req.amount().ore(), " öre"));
     return c;
   });
@@ -465,10 +451,7 @@ absl::Status DoCompleteFollowUp(RegistryImpl& impl, const Identity& caller, Redi
     c.schedule = FollowUpSchedule{"follow-up:" + org, org, absl::ToUnixMillis(impl.Schedule(next))};
     v1::CompleteFollowUpResponse out;
     *out.mutable_next_follow_up() = server::FromCivilDay(next);
-    c.result = Serialize(out);
-    c.chain = ProviderChain(org);
-    c.event = impl.Audit(caller, "CompleteFollowUp", req.request_id());
-    audit::AddSubject(c.event, v1::SUBJECT_KIND_PROVIDER, org);
+    impl.DescribeProviderChange(c, caller, "CompleteFollowUp", req.request_id(), org, out);
     for (const std::string& id : req.sampled_case_ids()) audit::AddSubject(c.event, v1::SUBJECT_KIND_CASE, id);
     c.event.set_detail(absl::StrCat(v1::WorkOutcome_Name(req.outcome()), ": ", req.findings()));
     return c;

@@ -61,8 +61,6 @@ absl::Status ValidateProfile(const v1::ProviderProfile& p, bool full) {
   return ValidateLanguages(p.languages(), "profile.languages");
 }
 
-std::string ProviderChain(const std::string& org) { return audit::SubjectChain("provider", org); }
-
 // A provider's next regular follow-up, from its risk (here: only what the snapshot knows).
 FollowUpSchedule NextFollowUp(const RegistryImpl& impl, const std::string& org, absl::CivilDay from,
                               double risk) {
@@ -140,10 +138,7 @@ absl::Status Transition(RegistryImpl& impl, const Identity& caller, RedisConnect
     }
     Response out;
     *out.mutable_provider() = ForCaller(caller, p);
-    c.result = Serialize(out);
-    c.chain = ProviderChain(*org);
-    c.event = impl.Audit(caller, method, req.request_id());
-    audit::AddSubject(c.event, v1::SUBJECT_KIND_PROVIDER, *org);
+    impl.DescribeProviderChange(c, caller, method, req.request_id(), *org, out);
     c.event.set_detail(absl::StrCat(StatusName(from), " -> ", StatusName(to), ": ", req.reason()));
     c.event.set_rule_version(kAdmissionRuleVersion);
     if (to == ProviderStatus::kApproved && from == ProviderStatus::kApplied) {
@@ -258,10 +253,7 @@ absl::Status DoApplyProvider(RegistryImpl& impl, const Identity& caller, RedisCo
     c.ops.push_back({Table::kProviders, *org, Serialize(p)});
     v1::ApplyProviderResponse out;
     *out.mutable_provider() = ForCaller(caller, p);
-    c.result = Serialize(out);
-    c.chain = ProviderChain(*org);
-    c.event = impl.Audit(caller, "ApplyProvider", req.request_id());
-    audit::AddSubject(c.event, v1::SUBJECT_KIND_PROVIDER, *org);
+    impl.DescribeProviderChange(c, caller, "ApplyProvider", req.request_id(), *org, out);
     c.event.set_rule_version(kAdmissionRuleVersion);
     return c;
   });
@@ -352,10 +344,7 @@ absl::Status DoUpdateProviderProfile(RegistryImpl& impl, const Identity& caller,
     c.ops.push_back({Table::kProviders, *org, Serialize(p)});
     v1::UpdateProviderProfileResponse out;
     *out.mutable_provider() = ForCaller(caller, p);
-    c.result = Serialize(out);
-    c.chain = ProviderChain(*org);
-    c.event = impl.Audit(caller, "UpdateProviderProfile", req.request_id());
-    audit::AddSubject(c.event, v1::SUBJECT_KIND_PROVIDER, *org);
+    impl.DescribeProviderChange(c, caller, "UpdateProviderProfile", req.request_id(), *org, out);
     return c;
   });
   return ParseResult(result, resp);

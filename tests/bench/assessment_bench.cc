@@ -52,6 +52,7 @@
 #include "services/assessment/domain/model.h"
 #include "tests/bench/echo.grpc.pb.h"
 #include "tests/bench/support/echo_service.h"
+#include "tests/bench/support/bench_flags.h"
 #include "tests/bench/support/load_generator.h"
 #include "tests/support/pki.h"
 #include "tests/support/redis_server.h"
@@ -74,37 +75,10 @@ struct Flags {
   rusta::bench::LoadOptions load;
 };
 
-bool ParseInt(const char* arg, const char* name, int min, int* out) {
-  const size_t n = std::strlen(name);
-  if (std::strncmp(arg, name, n) != 0 || arg[n] != '=') return false;
-  char* end = nullptr;
-  const long v = std::strtol(arg + n + 1, &end, 10);
-  if (end == arg + n + 1 || *end != '\0' || v < min || v > 1000000000L) {
-    std::fprintf(stderr, "bad value for %s: %s (want an integer >= %d)\n", name, arg + n + 1, min);
-    std::exit(2);
-  }
-  *out = static_cast<int>(v);
-  return true;
-}
 
 Flags ParseFlags(int argc, char** argv) {
   Flags f;
-  int duration_ms = static_cast<int>(f.load.duration.count());
-  int warmup_ms = static_cast<int>(f.load.warmup.count());
-  for (int i = 1; i < argc; ++i) {
-    const char* a = argv[i];
-    if (ParseInt(a, "--duration-ms", 1, &duration_ms) || ParseInt(a, "--warmup-ms", 0, &warmup_ms) ||
-        ParseInt(a, "--in-flight", 1, &f.load.in_flight) ||
-        ParseInt(a, "--channels", 1, &f.load.channels)) {
-      continue;
-    }
-    std::fprintf(stderr,
-                 "usage: %s [--duration-ms=3000] [--warmup-ms=500] [--in-flight=64] [--channels=4]\n",
-                 argv[0]);
-    std::exit(std::strcmp(a, "--help") == 0 ? 0 : 2);
-  }
-  f.load.duration = std::chrono::milliseconds(duration_ms);
-  f.load.warmup = std::chrono::milliseconds(warmup_ms);
+  rusta::bench::ParseBenchFlags(argc, argv, &f.load, {});
   return f;
 }
 
@@ -442,7 +416,7 @@ int main(int argc, char** argv) {
         std::move(request),
         [&first_errors_printed, done = std::move(done)](const grpc::Status& status) {
           if (!status.ok() && first_errors_printed.fetch_add(1) < 5) {
-            std::fprintf(stderr, "Assess failed: %s %s\n", bench::StatusCodeName(status.error_code()),
+            std::fprintf(stderr, "Assess failed: %s %s\n", rusta::StatusCodeName(status.error_code()),
                          status.error_message().c_str());
           }
           done(status);

@@ -14,6 +14,7 @@
 #include "common/log/log.h"
 #include "tests/bench/echo.grpc.pb.h"
 #include "tests/bench/support/echo_service.h"
+#include "tests/bench/support/bench_flags.h"
 #include "tests/bench/support/load_generator.h"
 #include "tests/support/pki.h"
 #include "tests/support/redis_server.h"
@@ -29,39 +30,10 @@ struct Flags {
   int payload_bytes = 16;
 };
 
-bool ParseInt(const char* arg, const char* name, int min, int* out) {
-  const size_t n = std::strlen(name);
-  if (std::strncmp(arg, name, n) != 0 || arg[n] != '=') return false;
-  char* end = nullptr;
-  const long v = std::strtol(arg + n + 1, &end, 10);
-  if (end == arg + n + 1 || *end != '\0' || v < min || v > 1000000000L) {
-    std::fprintf(stderr, "bad value for %s: %s (want an integer >= %d)\n", name, arg + n + 1, min);
-    std::exit(2);
-  }
-  *out = static_cast<int>(v);
-  return true;
-}
 
 Flags ParseFlags(int argc, char** argv) {
   Flags f;
-  int duration_ms = static_cast<int>(f.load.duration.count());
-  int warmup_ms = static_cast<int>(f.load.warmup.count());
-  for (int i = 1; i < argc; ++i) {
-    const char* a = argv[i];
-    if (ParseInt(a, "--duration-ms", 1, &duration_ms) || ParseInt(a, "--warmup-ms", 0, &warmup_ms) ||
-        ParseInt(a, "--in-flight", 1, &f.load.in_flight) ||
-        ParseInt(a, "--channels", 1, &f.load.channels) ||
-        ParseInt(a, "--payload-bytes", 0, &f.payload_bytes)) {
-      continue;
-    }
-    std::fprintf(stderr,
-                 "usage: %s [--duration-ms=3000] [--warmup-ms=500] [--in-flight=64] [--channels=4] "
-                 "[--payload-bytes=16]\n",
-                 argv[0]);
-    std::exit(std::strcmp(a, "--help") == 0 ? 0 : 2);
-  }
-  f.load.duration = std::chrono::milliseconds(duration_ms);
-  f.load.warmup = std::chrono::milliseconds(warmup_ms);
+  rusta::bench::ParseBenchFlags(argc, argv, &f.load, {{"--payload-bytes", 0, &f.payload_bytes}});
   return f;
 }
 

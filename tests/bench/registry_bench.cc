@@ -67,6 +67,7 @@
 #include "services/provider-registry/registry_handler.h"
 #include "tests/bench/echo.grpc.pb.h"
 #include "tests/bench/support/echo_service.h"
+#include "tests/bench/support/bench_flags.h"
 #include "tests/bench/support/load_generator.h"
 #include "tests/support/pki.h"
 #include "tests/support/redis_server.h"
@@ -94,43 +95,14 @@ struct Flags {
   int after_reservation = 0;  // 1: one more SearchProviders run after one capacity reservation
 };
 
-bool ParseInt(const char* arg, const char* name, int min, int* out) {
-  const size_t n = std::strlen(name);
-  if (std::strncmp(arg, name, n) != 0 || arg[n] != '=') return false;
-  char* end = nullptr;
-  const long v = std::strtol(arg + n + 1, &end, 10);
-  if (end == arg + n + 1 || *end != '\0' || v < min || v > 1000000000L) {
-    std::fprintf(stderr, "bad value for %s: %s (want an integer >= %d)\n", name, arg + n + 1, min);
-    std::exit(2);
-  }
-  *out = static_cast<int>(v);
-  return true;
-}
 
 Flags ParseFlags(int argc, char** argv) {
   Flags f;
-  int duration_ms = static_cast<int>(f.load.duration.count());
-  int warmup_ms = static_cast<int>(f.load.warmup.count());
-  for (int i = 1; i < argc; ++i) {
-    const char* a = argv[i];
-    if (ParseInt(a, "--duration-ms", 1, &duration_ms) || ParseInt(a, "--warmup-ms", 0, &warmup_ms) ||
-        ParseInt(a, "--in-flight", 1, &f.load.in_flight) ||
-        ParseInt(a, "--channels", 1, &f.load.channels) || ParseInt(a, "--providers", 1, &f.providers) ||
-        ParseInt(a, "--offices", 0, &f.offices) || ParseInt(a, "--after-reservation", 0, &f.after_reservation)) {
-      continue;
-    }
-    std::fprintf(stderr,
-                 "usage: %s [--duration-ms=3000] [--warmup-ms=500] [--in-flight=64] [--channels=4] "
-                 "[--providers=300] [--offices=2000] [--after-reservation=0|1]\n",
-                 argv[0]);
-    std::exit(std::strcmp(a, "--help") == 0 ? 0 : 2);
-  }
+  rusta::bench::ParseBenchFlags(argc, argv, &f.load, {{"--providers", 1, &f.providers}, {"--offices", 0, &f.offices}, {"--after-reservation", 0, &f.after_reservation}});
   if (f.providers > 899999) {
     std::fprintf(stderr, "--providers: at most 899999\n");
     std::exit(2);
   }
-  f.load.duration = std::chrono::milliseconds(duration_ms);
-  f.load.warmup = std::chrono::milliseconds(warmup_ms);
   return f;
 }
 
@@ -342,7 +314,7 @@ class Phase {
     latencies_ms_.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     if (!status.ok()) {
       std::fprintf(stderr, "%s failed: %s %s\n  request: %s\n", name_.c_str(),
-                   rusta::bench::StatusCodeName(status.error_code()), status.error_message().c_str(),
+                   rusta::StatusCodeName(status.error_code()), status.error_message().c_str(),
                    req.ShortDebugString().substr(0, 400).c_str());
       return false;
     }
@@ -751,7 +723,7 @@ int main(int argc, char** argv) {
   auto report_error = [&errors_printed](const char* what, bench::CallDone done) {
     return [&errors_printed, what, done = std::move(done)](const grpc::Status& status) {
       if (!status.ok() && errors_printed.fetch_add(1) < 10) {
-        std::fprintf(stderr, "%s failed: %s %s\n", what, bench::StatusCodeName(status.error_code()),
+        std::fprintf(stderr, "%s failed: %s %s\n", what, rusta::StatusCodeName(status.error_code()),
                      status.error_message().c_str());
       }
       done(status);

@@ -104,7 +104,7 @@ class Generator {
       all.insert(all.end(), slot.latencies_ns.begin(), slot.latencies_ns.end());
       for (const auto& [code, n] : slot.errors) {
         r.errors += n;
-        r.errors_by_code[StatusCodeName(code)] += n;
+        r.errors_by_code[rusta::StatusCodeName(code)] += n;
       }
     }
     std::sort(all.begin(), all.end());
@@ -138,15 +138,6 @@ class Generator {
 
 }  // namespace
 
-const char* StatusCodeName(grpc::StatusCode code) {
-  static constexpr const char* kNames[] = {
-      "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
-      "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-      "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
-      "UNAUTHENTICATED"};
-  const int i = static_cast<int>(code);
-  return (i >= 0 && i <= 16) ? kNames[i] : "UNKNOWN";
-}
 
 LoadResult RunLoad(const LoadOptions& options, const StartCall& start_call) {
   Generator generator(options, start_call);

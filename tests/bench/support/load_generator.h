@@ -13,6 +13,8 @@
 // does) so a stuck server cannot hang a benchmark forever.
 #include <grpcpp/grpcpp.h>
 
+#include "common/status/grpc_status.h"
+
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -58,7 +60,6 @@ void PrintComparison(const LoadResult& subject, const LoadResult& baseline,
                      const std::string& subject_name = "subject",
                      const std::string& baseline_name = "baseline", std::FILE* out = stdout);
 
-const char* StatusCodeName(grpc::StatusCode code);
 
 // One unary call with the callback API. The ClientContext, request and response live in a heap
 // object freed when the call completes, so the caller owns nothing after this returns. `method` is
