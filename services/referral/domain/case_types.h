@@ -27,16 +27,16 @@ enum class CaseState {
   kNone = 0,
   kRegistered = 1,
   kAssessed = 2,
-  kDecided = 3,         // transient: DECIDE is followed by OPEN_CHOICE in the same call
+  kDecided = 3,  // transient: DECIDE is followed by OPEN_CHOICE in the same call
   kAwaitingChoice = 4,
   kAssigned = 5,
-  kActive = 6,          // period 1, or period 2 after PROLONG; may be paused
+  kActive = 6,  // period 1, or period 2 after PROLONG; may be paused
   kEnded = 7,
-  kInterrupted = 8,     // avbrott; ends with END
+  kInterrupted = 8,  // avbrott; ends with END
   kResultReported = 9,
   kResultVerified = 10,
   kPaid = 11,
-  kNotReferred = 12,    // terminal
+  kNotReferred = 12,  // terminal
 };
 
 // The state machine's edges (referral.proto CaseTransitionKind, same names and numbers). FLAG (20)
@@ -49,7 +49,7 @@ enum class Transition {
   kAttachAssessment = 2,
   kDecide = 3,
   kNotRefer = 4,
-  kOpenChoice = 5,             // DECIDED → AWAITING_CHOICE, recorded right after DECIDE
+  kOpenChoice = 5,  // DECIDED → AWAITING_CHOICE, recorded right after DECIDE
   kChooseProvider = 6,
   kAssignDefaultProvider = 7,
   kStart = 8,
@@ -62,21 +62,21 @@ enum class Transition {
   kEnd = 15,
   kReportResult = 16,
   kVerifyResult = 17,
-  kRejectResult = 18,          // verification failed: RESULT_REPORTED → ENDED
+  kRejectResult = 18,  // verification failed: RESULT_REPORTED → ENDED
   kMarkPaid = 19,
 };
 
 // A caller's role (common.proto Role, common/identity/identity.h), same numbers as the proto.
 enum class Role {
-  kCaseworker = 1,        // beslutshandläggare
-  kEmploymentOfficer = 2, // arbetsförmedlare
-  kSupportGroup = 3,      // intern stödgrupp
-  kProviderFollowUp = 4,  // leverantörsuppföljare
+  kCaseworker = 1,         // beslutshandläggare
+  kEmploymentOfficer = 2,  // arbetsförmedlare
+  kSupportGroup = 3,       // intern stödgrupp
+  kProviderFollowUp = 4,   // leverantörsuppföljare
   kProvider = 5,
   kMunicipality = 6,
   kAuditor = 7,
   kAdmin = 8,
-  kService = 9,           // the suite's own services (scheduler, compensation engine, ...)
+  kService = 9,  // the suite's own services (scheduler, compensation engine, ...)
 };
 
 // common.proto Level.
@@ -97,10 +97,10 @@ enum class PartTimeReason {
 // Omfattning (common.proto Extent): full time (100 %) or part time (1..99 % with a reason).
 struct Extent {
   ExtentKind kind = ExtentKind::kFullTime;
-  int percentage = 100;                    // whole percent of the available hours
+  int percentage = 100;  // whole percent of the available hours
   PartTimeReason part_time_reason = PartTimeReason::kUnspecified;  // required for part time
-  std::string part_time_reason_text;       // required for kOther
-  int available_hours_per_week = 0;        // arbetsutbud; 0 = ReferralRules::full_time_hours_per_week
+  std::string part_time_reason_text;                               // required for kOther
+  int available_hours_per_week = 0;  // arbetsutbud; 0 = ReferralRules::full_time_hours_per_week
 };
 
 // common.proto EndReason (avslutsorsak).
@@ -231,9 +231,9 @@ struct Case {
 
   // Active service.
   std::optional<absl::CivilDay> started_on;
-  bool prolonged = false;                    // a PROLONG decision gave period 2
+  bool prolonged = false;  // a PROLONG decision gave period 2
   std::optional<absl::CivilDay> prolonged_on;
-  std::vector<Pause> pauses;                 // oldest first; at most the last one is open
+  std::vector<Pause> pauses;  // oldest first; at most the last one is open
   std::vector<ParallelMeasure> parallel_measures;
 
   // End (avslut): end_date is the last day of the participation.
@@ -321,20 +321,28 @@ inline constexpr CaseState kAllStates[] = {
     CaseState::kActive,         CaseState::kEnded,          CaseState::kInterrupted,
     CaseState::kResultReported, CaseState::kResultVerified, CaseState::kPaid,
     CaseState::kNotReferred};
-inline constexpr Transition kAllTransitions[] = {
-    Transition::kCreate,         Transition::kAttachAssessment,
-    Transition::kDecide,         Transition::kNotRefer,
-    Transition::kOpenChoice,     Transition::kChooseProvider,
-    Transition::kAssignDefaultProvider, Transition::kStart,
-    Transition::kProlong,        Transition::kChangeProvider,
-    Transition::kRegisterParallelMeasure, Transition::kPause,
-    Transition::kResume,         Transition::kInterrupt,
-    Transition::kEnd,            Transition::kReportResult,
-    Transition::kVerifyResult,   Transition::kRejectResult,
-    Transition::kMarkPaid};
+inline constexpr Transition kAllTransitions[] = {Transition::kCreate,
+                                                 Transition::kAttachAssessment,
+                                                 Transition::kDecide,
+                                                 Transition::kNotRefer,
+                                                 Transition::kOpenChoice,
+                                                 Transition::kChooseProvider,
+                                                 Transition::kAssignDefaultProvider,
+                                                 Transition::kStart,
+                                                 Transition::kProlong,
+                                                 Transition::kChangeProvider,
+                                                 Transition::kRegisterParallelMeasure,
+                                                 Transition::kPause,
+                                                 Transition::kResume,
+                                                 Transition::kInterrupt,
+                                                 Transition::kEnd,
+                                                 Transition::kReportResult,
+                                                 Transition::kVerifyResult,
+                                                 Transition::kRejectResult,
+                                                 Transition::kMarkPaid};
 inline constexpr Role kAllRoles[] = {
-    Role::kCaseworker, Role::kEmploymentOfficer, Role::kSupportGroup,
-    Role::kProviderFollowUp, Role::kProvider, Role::kMunicipality,
-    Role::kAuditor, Role::kAdmin, Role::kService};
+    Role::kCaseworker, Role::kEmploymentOfficer, Role::kSupportGroup, Role::kProviderFollowUp,
+    Role::kProvider,   Role::kMunicipality,      Role::kAuditor,      Role::kAdmin,
+    Role::kService};
 
 }  // namespace rusta::referral

@@ -75,8 +75,8 @@ absl::StatusOr<CaseState> Next(CaseState from, Transition transition, Role role)
   }
   const Rule* rule = FindRule(from, transition);
   if (rule == nullptr) {
-    return absl::FailedPreconditionError(absl::StrCat("case.transition: ", TransitionName(transition),
-                                                      " is not allowed in ", StateName(from)));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "case.transition: ", TransitionName(transition), " is not allowed in ", StateName(from)));
   }
   if (!Contains(rule->roles, role)) {
     return absl::PermissionDeniedError(absl::StrCat("case.role: ", RoleName(role), " may not ",

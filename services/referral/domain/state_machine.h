@@ -3,11 +3,11 @@
 // transition) allowed, the next state and the roles that may trigger it. Everything not in the
 // table is refused.
 //
-//   REGISTERED → ASSESSED → DECIDED → AWAITING_CHOICE → ASSIGNED → ACTIVE → ENDED → RESULT_REPORTED
-//                   └→ NOT_REFERRED                         ↺ change, parallel     → RESULT_VERIFIED
-//                                                             measure, prolong,    → PAID
-//                                                             pause/resume
-//                                                      ACTIVE → INTERRUPTED → ENDED
+//   (NONE) → REGISTERED → ASSESSED → DECIDED → AWAITING_CHOICE → ASSIGNED → ACTIVE → ENDED
+//                            └→ NOT_REFERRED                ASSIGNED → ENDED (never started)
+//   ACTIVE ↺ CHANGE_PROVIDER, REGISTER_PARALLEL_MEASURE, PROLONG, PAUSE, RESUME (ASSIGNED ↺ change)
+//   ACTIVE → INTERRUPTED → ENDED
+//   ENDED → RESULT_REPORTED → RESULT_VERIFIED → PAID;  RESULT_REPORTED → ENDED (REJECT_RESULT)
 //
 // Who may do what (domain.md section 2):
 //   CASEWORKER          decides (DECIDE, NOT_REFER, OPEN_CHOICE), opens cases and attaches
