@@ -52,6 +52,7 @@
 #include "services/assessment/domain/model.h"
 #include "tests/bench/echo.grpc.pb.h"
 #include "tests/bench/support/echo_service.h"
+#include "tests/bench/support/bench_figures.h"
 #include "tests/bench/support/bench_flags.h"
 #include "tests/bench/support/load_generator.h"
 #include "tests/support/pki.h"
@@ -62,6 +63,14 @@ const redis::FunctionLibrary& AssessmentLibrary();
 }
 
 namespace {
+
+using rusta::bench::Info;
+using rusta::bench::InfoField;
+using rusta::bench::PrintCommandStats;
+using rusta::bench::ProcessCpuSeconds;
+using rusta::bench::RedisCpuSeconds;
+using rusta::bench::UsedMemory;
+using rusta::bench::WaitHealthy;
 
 namespace v1 = rusta::v1;
 using rusta::bench::EchoRequest;
@@ -221,56 +230,10 @@ std::string StripDash(std::string s) {
   return s;
 }
 
-// "field:value" lines of an INFO reply.
-std::string InfoField(const std::string& info, absl::string_view field) {
-  for (absl::string_view line : absl::StrSplit(info, absl::ByAnyChar("\r\n"), absl::SkipEmpty())) {
-    if (absl::ConsumePrefix(&line, field) && absl::ConsumePrefix(&line, ":")) return std::string(line);
-  }
-  return "?";
-}
 
-std::string Info(rusta::redis::RedisConnection& redis, const std::string& section) {
-  auto r = redis.Command({"INFO", section});
-  return r.ok() ? r->str : std::string();
-}
 
-double RedisCpuSeconds(rusta::redis::RedisConnection& redis) {
-  const std::string info = Info(redis, "cpu");
-  double user = 0, sys = 0;
-  if (!absl::SimpleAtod(InfoField(info, "used_cpu_user"), &user) ||
-      !absl::SimpleAtod(InfoField(info, "used_cpu_sys"), &sys)) {
-    return 0;
-  }
-  return user + sys;
-}
 
-double ProcessCpuSeconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
 
-// Prints the command statistics Redis gathered since the last CONFIG RESETSTAT: FCALL (the only
-// function an Assess calls is assessment_create; Redis 7 counts FCALL per command, not per
-// function) and the commands the functions ran inside it, with their usec_per_call.
-void PrintCommandStats(rusta::redis::RedisConnection& redis, const char* indent) {
-  const std::string info = Info(redis, "commandstats");
-  for (absl::string_view line : absl::StrSplit(info, absl::ByAnyChar("\r\n"), absl::SkipEmpty())) {
-    if (!absl::ConsumePrefix(&line, "cmdstat_")) continue;
-    const size_t colon = line.find(':');
-    if (colon == absl::string_view::npos) continue;
-    const absl::string_view name = line.substr(0, colon);
-    std::string calls = "?", usec = "?", per_call = "?";
-    for (absl::string_view kv : absl::StrSplit(line.substr(colon + 1), ',')) {
-      if (absl::ConsumePrefix(&kv, "calls=")) calls = std::string(kv);
-      else if (absl::ConsumePrefix(&kv, "usec=")) usec = std::string(kv);
-      else if (absl::ConsumePrefix(&kv, "usec_per_call=")) per_call = std::string(kv);
-    }
-    std::printf("%s%-14s calls=%-9s usec=%-10s usec_per_call=%s\n", indent, std::string(name).c_str(),
-                calls.c_str(), usec.c_str(), per_call.c_str());
-  }
-}
 
 struct Measured {
   rusta::bench::LoadResult result;
@@ -300,17 +263,6 @@ void Print(const std::string& name, const Measured& m) {
   std::fflush(stdout);
 }
 
-bool WaitHealthy(rusta::server::ServiceHost& host, const char* name) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-  while (!host.redis_healthy()) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      std::fprintf(stderr, "%s host: Redis not healthy after 15 s\n", name);
-      return false;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
-}
 
 }  // namespace
 

@@ -67,6 +67,8 @@
 #include "services/provider-registry/registry_handler.h"
 #include "tests/bench/echo.grpc.pb.h"
 #include "tests/bench/support/echo_service.h"
+#include "common/server/proto_convert.h"
+#include "tests/bench/support/bench_figures.h"
 #include "tests/bench/support/bench_flags.h"
 #include "tests/bench/support/load_generator.h"
 #include "tests/support/pki.h"
@@ -77,6 +79,14 @@ const redis::FunctionLibrary& RegistryLibrary();
 }
 
 namespace {
+
+using rusta::bench::Info;
+using rusta::bench::InfoField;
+using rusta::bench::PrintCommandStats;
+using rusta::bench::ProcessCpuSeconds;
+using rusta::bench::RedisCpuSeconds;
+using rusta::bench::UsedMemory;
+using rusta::bench::WaitHealthy;
 
 namespace v1 = rusta::v1;
 using rusta::bench::EchoRequest;
@@ -129,78 +139,12 @@ double HaversineMeters(double lat1_deg, double lon1_deg, double lat2_deg, double
   return 2 * kRadius * std::asin(std::sqrt(std::min(1.0, std::max(0.0, h))));
 }
 
-v1::Date ToDate(absl::CivilDay d) {
-  v1::Date out;
-  out.set_year(static_cast<int>(d.year()));
-  out.set_month(d.month());
-  out.set_day(d.day());
-  return out;
-}
 
-// ---- Redis figures (as assessment_bench) ----
 
-std::string InfoField(const std::string& info, absl::string_view field) {
-  for (absl::string_view line : absl::StrSplit(info, absl::ByAnyChar("\r\n"), absl::SkipEmpty())) {
-    if (absl::ConsumePrefix(&line, field) && absl::ConsumePrefix(&line, ":")) return std::string(line);
-  }
-  return "?";
-}
 
-std::string Info(rusta::redis::RedisConnection& redis, const std::string& section) {
-  auto r = redis.Command({"INFO", section});
-  return r.ok() ? r->str : std::string();
-}
 
-int64_t UsedMemory(rusta::redis::RedisConnection& redis) {
-  int64_t bytes = 0;
-  (void)absl::SimpleAtoi(InfoField(Info(redis, "memory"), "used_memory"), &bytes);
-  return bytes;
-}
 
-double RedisCpuSeconds(rusta::redis::RedisConnection& redis) {
-  const std::string info = Info(redis, "cpu");
-  double user = 0, sys = 0;
-  if (!absl::SimpleAtod(InfoField(info, "used_cpu_user"), &user) ||
-      !absl::SimpleAtod(InfoField(info, "used_cpu_sys"), &sys)) {
-    return 0;
-  }
-  return user + sys;
-}
 
-double ProcessCpuSeconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
-// The command statistics Redis gathered since the last CONFIG RESETSTAT (the load generator's
-// own INFO/CONFIG calls included), with usec_per_call and calls per load call.
-void PrintCommandStats(rusta::redis::RedisConnection& redis, const char* indent, int64_t load_calls,
-                       const char* unit = "load call") {
-  const std::string info = Info(redis, "commandstats");
-  for (absl::string_view line : absl::StrSplit(info, absl::ByAnyChar("\r\n"), absl::SkipEmpty())) {
-    if (!absl::ConsumePrefix(&line, "cmdstat_")) continue;
-    const size_t colon = line.find(':');
-    if (colon == absl::string_view::npos) continue;
-    const absl::string_view name = line.substr(0, colon);
-    std::string calls = "?", usec = "?", per_call = "?";
-    for (absl::string_view kv : absl::StrSplit(line.substr(colon + 1), ',')) {
-      if (absl::ConsumePrefix(&kv, "calls=")) calls = std::string(kv);
-      else if (absl::ConsumePrefix(&kv, "usec=")) usec = std::string(kv);
-      else if (absl::ConsumePrefix(&kv, "usec_per_call=")) per_call = std::string(kv);
-    }
-    int64_t n = 0, us = 0;
-    std::string per_load_call = "";
-    if (load_calls > 0 && absl::SimpleAtoi(calls, &n) && absl::SimpleAtoi(usec, &us)) {
-      per_load_call = absl::StrFormat("  (%.2f per %s, %.2f usec per %s)",
-                                      static_cast<double>(n) / static_cast<double>(load_calls), unit,
-                                      static_cast<double>(us) / static_cast<double>(load_calls), unit);
-    }
-    std::printf("%s%-18s calls=%-9s usec=%-10s usec_per_call=%-8s%s\n", indent, std::string(name).c_str(),
-                calls.c_str(), usec.c_str(), per_call.c_str(), per_load_call.c_str());
-  }
-}
 
 // MEMORY USAGE of every key, by group: each registry:* key on its own, the rest by first segment.
 void PrintKeyMemory(rusta::redis::RedisConnection& redis, const char* indent) {
@@ -273,17 +217,6 @@ void Print(const std::string& name, const Measured& m) {
   std::fflush(stdout);
 }
 
-bool WaitHealthy(rusta::server::ServiceHost& host, const char* name) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-  while (!host.redis_healthy()) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      std::fprintf(stderr, "%s host: Redis not healthy after 15 s\n", name);
-      return false;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
-}
 
 // ---- population through the API ----
 
@@ -463,8 +396,8 @@ int main(int argc, char** argv) {
         v1::ReferenceAssignment* r = a->add_references();
         r->set_client_name(absl::StrCat("Kommun ", pick(1, 290)));
         r->set_description("Arbetsmarknadsinsats för arbetssökande");
-        *r->mutable_period()->mutable_start() = ToDate(today - pick(800, 2000));
-        *r->mutable_period()->mutable_end() = ToDate(today - pick(30, 700));
+        *r->mutable_period()->mutable_start() = rusta::server::FromCivilDay(today - pick(800, 2000));
+        *r->mutable_period()->mutable_end() = rusta::server::FromCivilDay(today - pick(30, 700));
         r->set_contact("arbetsmarknad@kommun.se");
       }
       a->set_credit_rating(pick(40, 100));
@@ -553,8 +486,8 @@ int main(int argc, char** argv) {
         req.set_request_id(absl::StrCat("bench-contract-", contract));
         req.set_organisation_number(orgs[p]);
         req.set_area_id(areas[a].id);
-        *req.mutable_period()->mutable_start() = ToDate(today - pick(30, 600));
-        if (rng() % 2 == 0) *req.mutable_period()->mutable_end() = ToDate(today + pick(60, 700));
+        *req.mutable_period()->mutable_start() = rusta::server::FromCivilDay(today - pick(30, 600));
+        if (rng() % 2 == 0) *req.mutable_period()->mutable_end() = rusta::server::FromCivilDay(today + pick(60, 700));
         if (contract % 3 == 0) req.set_default_assignment_capacity(pick(20, 200));
         v1::CreateContractResponse resp;
         if (!create.Call(admin.get(), &Stub::CreateContract, req, &resp)) return 1;
