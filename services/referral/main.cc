@@ -1,15 +1,60 @@
-// rusta-referral: wiring only (see common/server/service_main.h).
+// rusta-referral: wiring only. Connects to the assessment service and the provider registry with
+// this service's own certificate, loads the reference data, then serves rusta.v1.ReferralService
+// (see referral_handler.h). CompensationService (issue 6) still answers UNIMPLEMENTED.
+#include <cstdlib>
+#include <memory>
+
+#include "common/log/log.h"
 #include "common/server/service_main.h"
+#include "common/validation/municipality_codes.h"
 #include "rusta/v1/compensation.grpc.pb.h"
-#include "rusta/v1/referral.grpc.pb.h"
+#include "services/referral/referral_config.h"
+#include "services/referral/referral_handler.h"
+#include "services/referral/upstream_clients.h"
+
+namespace rusta::lua {
+const redis::FunctionLibrary& ReferralLibrary();
+}
 
 int main(int argc, char** argv) {
-  rusta::server::ServiceSpec spec{"referral", 50052, {}};
-  return rusta::server::ServiceMain(argc, argv, spec, nullptr,
-      [](rusta::server::ServiceHost&, rusta::server::RegisteredServices& services) {
-        // The RPCs are built by later issues; until then the generated base class answers
-        // UNIMPLEMENTED for each of them.
-        services.Add<rusta::v1::ReferralService::CallbackService>("rusta.v1.ReferralService");
+  using namespace rusta;
+  referral::ReferralConfig config;
+  server::ServiceSpec spec{"referral", 50052, {lua::ReferralLibrary()}};
+  return server::ServiceMain(argc, argv, spec,
+      [&config](config::ConfigParser& parser) { config = referral::ReadReferralConfig(parser); },
+      [&config](server::ServiceHost& host, server::RegisteredServices& services) {
+        // Kept for the life of the process.
+        static std::unique_ptr<referral::AssessmentClient> assessment;
+        static std::unique_ptr<referral::RegistryClient> registry;
+        static std::unique_ptr<validation::MunicipalityCodes> municipalities;
+        static std::unique_ptr<validation::PostalCodeDirectory> postal_codes;
+        const server::ServerConfig& sc = host.config();
+        referral::UpstreamOptions upstream{config.assessment_address, config.registry_address, sc.tls_cert,
+                                           sc.tls_key, sc.tls_ca, config.upstream_tls_name,
+                                           config.upstream_timeout_ms, sc.insecure_dev_mode};
+        assessment = referral::MakeGrpcAssessmentClient(upstream);
+        registry = referral::MakeGrpcRegistryClient(upstream);
+        const std::string dir = sc.reference_data_dir;
+        if (dir.empty()) {
+          log::Warning("no_reference_data", {{"detail", "municipality and postal codes are checked for format only"}});
+        } else {
+          auto m = validation::MunicipalityCodes::LoadCsv(dir + "/municipalities.csv");
+          auto p = validation::PostalCodeDirectory::LoadCsv(dir + "/postal_to_municipality.csv");
+          if (!m.ok() || !p.ok()) {
+            log::Error("reference_data_not_loaded", {{"detail", !m.ok() ? m.status().message() : p.status().message()}});
+            std::exit(2);
+          }
+          municipalities = std::make_unique<validation::MunicipalityCodes>(std::move(*m));
+          postal_codes = std::make_unique<validation::PostalCodeDirectory>(std::move(*p));
+        }
+        if (config.pseudonym_secret.empty()) {
+          log::Warning("pseudonym_secret_unset",
+                       {{"detail", "person pseudonyms in Redis keys use a development key; set "
+                                   "RUSTA_PSEUDONYM_SECRET in production"}});
+          config.pseudonym_secret = "rusta-development-pseudonym-key";
+        }
+        services.Add<referral::ReferralHandler>("rusta.v1.ReferralService", host, config, assessment.get(),
+                                                registry.get(), municipalities.get(), postal_codes.get());
         services.Add<rusta::v1::CompensationService::CallbackService>("rusta.v1.CompensationService");
       });
 }

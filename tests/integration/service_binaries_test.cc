@@ -66,7 +66,7 @@ std::vector<Binary> Binaries() {
        "/rusta.v1.AssessmentService/Assess", grpc::StatusCode::INVALID_ARGUMENT, "INVALID_ARGUMENT"},
       {"referral", "rusta.v1.ReferralService",
        Caller<ReferralService>(&ReferralService::Stub::CreateCase),
-       "/rusta.v1.ReferralService/CreateCase"},
+       "/rusta.v1.ReferralService/CreateCase", grpc::StatusCode::INVALID_ARGUMENT, "INVALID_ARGUMENT"},
       {"provider-registry", "rusta.v1.ProviderRegistryService",
        Caller<ProviderRegistryService>(&ProviderRegistryService::Stub::GetProvider),
        "/rusta.v1.ProviderRegistryService/GetProvider", grpc::StatusCode::INVALID_ARGUMENT, "INVALID_ARGUMENT"},

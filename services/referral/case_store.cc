@@ -1,0 +1,166 @@
+#include "services/referral/case_store.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/server/idempotency.h"
+
+namespace rusta::referral {
+
+// ---- CaseWrite ----
+
+std::string CaseWrite::KeyRef(const std::string& key) {
+  for (size_t i = 0; i < keys_.size(); ++i) {
+    if (keys_[i] == key) return absl::StrCat(i + 4);
+  }
+  keys_.push_back(key);
+  return absl::StrCat(keys_.size() + 3);  // KEYS[1..3] are the idempotency and audit keys
+}
+
+void CaseWrite::Op(std::initializer_list<std::string> fields) {
+  ops_.insert(ops_.end(), fields.begin(), fields.end());
+}
+
+void CaseWrite::CheckVersion(const std::string& key, int64_t expected) {
+  Op({"V", KeyRef(key), absl::StrCat(expected)});
+}
+void CaseWrite::CompleteItem(const queue::WorkQueue& queue, const std::string& item_id,
+                             const std::string& consumer) {
+  Op({"O", KeyRef(queue.stream_key()), queue.options().group, item_id, consumer});
+}
+void CaseWrite::Put(const std::string& key, const std::string& data, int64_t version) {
+  Op({"W", KeyRef(key), data, absl::StrCat(version)});
+}
+void CaseWrite::HashSet(const std::string& key, const std::string& field, const std::string& value) {
+  Op({"H", KeyRef(key), field, value});
+}
+void CaseWrite::ZAdd(const std::string& key, int64_t score, const std::string& member) {
+  Op({"Z", KeyRef(key), absl::StrCat(score), member});
+}
+void CaseWrite::ZRem(const std::string& key, const std::string& member) { Op({"ZR", KeyRef(key), member}); }
+void CaseWrite::SAdd(const std::string& key, const std::string& member) { Op({"S", KeyRef(key), member}); }
+void CaseWrite::SRem(const std::string& key, const std::string& member) { Op({"SR", KeyRef(key), member}); }
+void CaseWrite::Enqueue(const queue::WorkQueue& queue, const std::string& payload, int64_t now_ms) {
+  Op({"E", KeyRef(queue.stream_key()), payload, absl::StrCat(now_ms)});
+}
+void CaseWrite::Schedule(const queue::WorkQueue& queue, const std::string& schedule_id,
+                         const std::string& payload, int64_t due_ms) {
+  Op({"D", KeyRef(queue.delayed_key()), KeyRef(queue.delayed_items_key()), schedule_id, payload,
+      absl::StrCat(due_ms)});
+}
+void CaseWrite::Cancel(const queue::WorkQueue& queue, const std::string& schedule_id) {
+  Op({"C", KeyRef(queue.delayed_key()), KeyRef(queue.delayed_items_key()), schedule_id});
+}
+void CaseWrite::Publish(const std::string& stream, int64_t max_length, const std::string& type,
+                        const std::string& data) {
+  Op({"P", KeyRef(stream), absl::StrCat(max_length), type, data});
+}
+
+// ---- CaseStore ----
+
+absl::StatusOr<std::optional<rusta::v1::Case>> ParseStoredCase(const redis::RedisValue& data) {
+  if (data.is_nil()) return std::optional<rusta::v1::Case>();
+  rusta::v1::Case c;
+  if (!c.ParseFromString(data.str)) return absl::DataLossError("stored case does not parse");
+  return std::optional<rusta::v1::Case>(std::move(c));
+}
+
+CaseStore::CaseStore(const audit::AuditLog& audit, std::string pseudonym_secret,
+                     int64_t events_max_length)
+    : audit_(audit), pseudonym_secret_(std::move(pseudonym_secret)), events_max_length_(events_max_length) {}
+
+std::string CaseStore::CaseKey(const std::string& id) { return absl::StrCat("case:{", id, "}"); }
+std::string CaseStore::ReportsKey(const std::string& id) { return absl::StrCat("case-reports:{", id, "}"); }
+std::string CaseStore::MonthsKey(const std::string& id) { return absl::StrCat("case-months:{", id, "}"); }
+std::string CaseStore::PersonIndexKey(const std::string& person_id) const {
+  return absl::StrCat("case-person:{", audit::HmacSha256Hex(pseudonym_secret_, person_id).substr(0, 32), "}");
+}
+std::string CaseStore::ProviderCurrentKey(const std::string& org) { return absl::StrCat("case-provider:{", org, "}:current"); }
+std::string CaseStore::ProviderEverKey(const std::string& org) { return absl::StrCat("case-provider:{", org, "}:ever"); }
+std::string CaseStore::AllCasesKey() { return "cases:by-time"; }
+std::string CaseStore::DecidedKey() { return "cases:decided"; }
+std::string CaseStore::DecisionClaimsKey() { return "referral:decision-claims"; }
+std::string CaseStore::FirstClaimsKey() { return "referral:first-claims"; }
+std::string CaseStore::HandledKey(const std::string& queue_name) {
+  return absl::StrCat("referral:handled:{", queue_name, "}");
+}
+std::string CaseStore::EventsStream() { return "events:referral"; }
+std::string CaseStore::Chain(const std::string& case_id) { return audit::SubjectChain("case", case_id); }
+
+absl::StatusOr<CaseRead> CaseStore::Read(redis::RedisConnection& redis, const std::string& idem_key,
+                                         const std::string& fingerprint, const std::string& case_id,
+                                         const std::vector<std::vector<std::string>>& extra) const {
+  std::vector<std::vector<std::string>> commands = {
+      {"HMGET", idem_key.empty() ? "-" : idem_key, "fingerprint", "result"},
+      {"HGET", CaseKey(case_id), "data"},
+      audit_.HeadCommand(Chain(case_id))};
+  commands.insert(commands.end(), extra.begin(), extra.end());
+  auto replies = redis.Pipeline(commands);
+  if (!replies.ok()) return replies.status();
+  for (const redis::RedisValue& r : *replies) {
+    if (r.type == redis::RedisValue::Type::kError) return absl::InternalError("case read failed");
+  }
+  CaseRead out;
+  const redis::RedisValue& idem = (*replies)[0];
+  if (!idem_key.empty() && idem.is_array() && idem.size() == 2 && idem[0].is_string()) {
+    if (idem[0].str != fingerprint) {
+      return absl::InvalidArgumentError("request_id: already used for a different request");
+    }
+    out.earlier_result = idem[1].str;
+  }
+  auto parsed = ParseStoredCase((*replies)[1]);
+  if (!parsed.ok()) return parsed.status();
+  out.case_record = std::move(*parsed);
+  out.audit_head = std::move((*replies)[2]);
+  out.extra.assign(std::make_move_iterator(replies->begin() + 3), std::make_move_iterator(replies->end()));
+  return out;
+}
+
+absl::StatusOr<std::string> CaseStore::Apply(redis::RedisConnection& redis, const std::string& idem_key,
+                                             const std::string& fingerprint, const std::string& response,
+                                             const audit::PreparedEvent& audit,
+                                             const CaseWrite& write) const {
+  std::vector<std::string> keys = {idem_key, audit_.events_key(), audit_.heads_key()};
+  keys.insert(keys.end(), write.keys().begin(), write.keys().end());
+  std::vector<std::string> args = {fingerprint, absl::StrCat(server::kIdempotencyTtlSeconds), response};
+  args.insert(args.end(), audit.args.begin(), audit.args.end());
+  args.insert(args.end(), write.ops().begin(), write.ops().end());
+  auto reply = redis.Call("referral_apply", keys, args);
+  if (!reply.ok()) return reply.status();
+  return std::move(reply->str);
+}
+
+absl::Status CaseStore::AppendAudit(redis::RedisConnection& redis, const audit::PreparedEvent& event) const {
+  return redis.Call("rusta_audit_append", {audit_.events_key(), audit_.heads_key()}, event.args).status();
+}
+
+absl::StatusOr<std::vector<rusta::v1::Case>> CaseStore::GetMany(redis::RedisConnection& redis,
+                                                                const std::vector<std::string>& ids) const {
+  std::vector<rusta::v1::Case> out;
+  if (ids.empty()) return out;
+  std::vector<std::vector<std::string>> commands;
+  commands.reserve(ids.size());
+  for (const std::string& id : ids) commands.push_back({"HGET", CaseKey(id), "data"});
+  auto replies = redis.Pipeline(commands);
+  if (!replies.ok()) return replies.status();
+  for (const redis::RedisValue& r : *replies) {
+    if (r.type == redis::RedisValue::Type::kError) return absl::InternalError("case read failed");
+    auto parsed = ParseStoredCase(r);
+    if (!parsed.ok()) return parsed.status();
+    if (parsed->has_value()) out.push_back(std::move(**parsed));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<rusta::v1::CaseReport>> CaseStore::Reports(redis::RedisConnection& redis,
+                                                                      const std::string& case_id) const {
+  auto reply = redis.Command({"HVALS", ReportsKey(case_id)});
+  if (!reply.ok()) return reply.status();
+  std::vector<rusta::v1::CaseReport> out;
+  for (const redis::RedisValue& v : reply->elements) {
+    rusta::v1::CaseReport r;
+    if (!r.ParseFromString(v.str)) return absl::DataLossError("stored report does not parse");
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace rusta::referral

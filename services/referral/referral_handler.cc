@@ -1,0 +1,139 @@
+#include "services/referral/referral_handler.h"
+
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/log/log.h"
+#include "services/referral/referral_impl.h"
+
+namespace rusta::referral {
+
+ReferralHandler::ReferralHandler(server::ServiceHost& host, ReferralConfig config, AssessmentClient* assessment,
+                                 RegistryClient* registry, const validation::MunicipalityCodes* municipalities,
+                                 const validation::PostalCodeDirectory* postal_codes)
+    : impl_(std::make_shared<ReferralImpl>(host, std::move(config), assessment, registry, municipalities,
+                                           postal_codes)),
+      policy_(MakePolicy()) {
+  char name[256] = {0};
+  gethostname(name, sizeof(name) - 1);
+  scheduler_worker_ = absl::StrCat("scheduler-", name, "-", getpid(), "-", reinterpret_cast<uintptr_t>(this));
+  if (impl_->config.scheduler_interval_ms > 0) scheduler_ = std::thread([this] { SchedulerLoop(); });
+}
+
+ReferralHandler::~ReferralHandler() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (scheduler_.joinable()) scheduler_.join();
+}
+
+absl::StatusOr<int> ReferralHandler::RunDueDeadlines() {
+  absl::StatusOr<int> result = 0;
+  absl::Status s = impl_->host.executor().RunSync([&](redis::RedisConnection& redis) {
+    result = impl_->RunDueDeadlines(redis, scheduler_worker_, 1000);
+    return result.status();
+  });
+  if (!s.ok()) return s;
+  return result;
+}
+
+void ReferralHandler::SchedulerLoop() {
+  const auto interval = std::chrono::milliseconds(impl_->config.scheduler_interval_ms);
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!cv_.wait_for(lock, interval, [this] { return stopping_; })) {
+    lock.unlock();
+    if (impl_->host.redis_healthy()) {
+      auto handled = RunDueDeadlines();
+      if (!handled.ok()) {
+        log::Warning("deadline_scheduler", {{"status", absl::StatusCodeToString(handled.status().code())},
+                                            {"detail", handled.status().message()}});
+      } else if (*handled > 0) {
+        log::Info("deadline_scheduler", {{"handled", absl::StrCat(*handled)}});
+      }
+    }
+    lock.lock();
+  }
+}
+
+identity::Policy ReferralHandler::MakePolicy() {
+  using identity::Role;
+  const auto cw = Role::kCaseworker, eo = Role::kEmploymentOfficer, sg = Role::kSupportGroup,
+             pfu = Role::kProviderFollowUp, prv = Role::kProvider, aud = Role::kAuditor, adm = Role::kAdmin,
+             svc = Role::kService;
+  identity::Policy p;
+  // Transitions: the coarse gate is everyone the table lets do the transition somewhere; the
+  // table then checks the state (state_machine.cc). Providers and municipalities do none here.
+  for (const char* m : {"CreateCase", "AttachAssessment", "ChooseProvider", "ChangeProvider", "Start", "Prolong",
+                        "Pause", "Resume", "End"}) {
+    p.Allow(m, {cw, eo, svc});
+  }
+  p.Allow("Decide", {cw, eo});
+  p.Allow("AssignDefaultProvider", {svc});
+  p.Allow("RegisterParallelMeasure", {eo});
+  p.Allow("Interrupt", {eo});
+  // Reads: the agency's roles; providers their own participants (checked per case).
+  p.Allow("GetCase", {cw, eo, sg, pfu, aud, adm, svc, prv});
+  p.Allow("ListCases", {cw, eo, pfu, aud, adm, svc, prv});
+  // Provider documents come from providers; the participant's confirmation arrives through the
+  // self-service channel (service) or is entered by a caseworker.
+  for (const char* m : {"SubmitMonthlyReport", "SubmitDeviationReport", "SubmitInformativeReport",
+                        "SubmitInterruptionRequest", "SubmitSupportedEmploymentRequest", "SubmitFinalReport"}) {
+    p.Allow(m, {prv});
+  }
+  p.Allow("ConfirmMonthlyReport", {cw, eo, svc});
+  p.Allow("ReviewFinalReport", {cw, eo});
+  p.Allow("GetCaseReport", {cw, eo, pfu, aud, adm, svc, prv});
+  p.Allow("ListCaseReports", {cw, eo, pfu, aud, adm, svc, prv});
+  // Queues: claimed by caseworkers and employment officers (per queue, see QueueSpecs).
+  for (const char* m : {"ClaimWork", "CompleteWork", "ReleaseWork"}) p.Allow(m, {cw, eo});
+  p.Allow("GetQueueStats", {cw, eo, adm, aud});
+  p.Allow("GetHandlingTimeReport", {cw, eo, adm, aud, pfu});
+  return p;
+}
+
+#define RUSTA_RPC(Name)                                                                                 \
+  ReferralHandler::Reactor* ReferralHandler::Name(Ctx* ctx, const v1::Name##Request* req,              \
+                                                  v1::Name##Response* resp) {                          \
+    std::shared_ptr<ReferralImpl> impl = impl_;                                                          \
+    return impl->host.Handle(ctx, #Name, policy_,                                                        \
+        [impl, req, resp](const Identity& caller, RedisConnection& redis) -> absl::Status {             \
+          return impl->Name(caller, redis, *req, resp);                                                  \
+        });                                                                                              \
+  }
+
+RUSTA_RPC(CreateCase)
+RUSTA_RPC(AttachAssessment)
+RUSTA_RPC(Decide)
+RUSTA_RPC(ChooseProvider)
+RUSTA_RPC(AssignDefaultProvider)
+RUSTA_RPC(Start)
+RUSTA_RPC(Prolong)
+RUSTA_RPC(ChangeProvider)
+RUSTA_RPC(RegisterParallelMeasure)
+RUSTA_RPC(Pause)
+RUSTA_RPC(Resume)
+RUSTA_RPC(Interrupt)
+RUSTA_RPC(End)
+RUSTA_RPC(GetCase)
+RUSTA_RPC(ListCases)
+RUSTA_RPC(SubmitMonthlyReport)
+RUSTA_RPC(ConfirmMonthlyReport)
+RUSTA_RPC(SubmitDeviationReport)
+RUSTA_RPC(SubmitInformativeReport)
+RUSTA_RPC(SubmitInterruptionRequest)
+RUSTA_RPC(SubmitSupportedEmploymentRequest)
+RUSTA_RPC(SubmitFinalReport)
+RUSTA_RPC(ReviewFinalReport)
+RUSTA_RPC(GetCaseReport)
+RUSTA_RPC(ListCaseReports)
+RUSTA_RPC(ClaimWork)
+RUSTA_RPC(CompleteWork)
+RUSTA_RPC(ReleaseWork)
+RUSTA_RPC(GetQueueStats)
+RUSTA_RPC(GetHandlingTimeReport)
+
+#undef RUSTA_RPC
+
+}  // namespace rusta::referral

@@ -1,0 +1,82 @@
+#pragma once
+// rusta.v1.ReferralService: the gRPC adapter. Each RPC's caller is identified from its
+// certificate and checked against one policy per RPC (the coarse gate; the transition table in
+// services/referral/domain/state_machine.h then decides per state), and its body (referral_impl.h)
+// runs on a Redis worker. Also runs the deadline scheduler of this replica.
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "common/identity/policy.h"
+#include "common/server/service_host.h"
+#include "common/validation/municipality_codes.h"
+#include "rusta/v1/referral.grpc.pb.h"
+#include "services/referral/referral_config.h"
+#include "services/referral/upstream_clients.h"
+
+namespace rusta::referral {
+
+struct ReferralImpl;
+
+class ReferralHandler final : public rusta::v1::ReferralService::CallbackService {
+ public:
+  // The clients and reference data must outlive the handler; the reference data may be null.
+  ReferralHandler(server::ServiceHost& host, ReferralConfig config, AssessmentClient* assessment,
+                  RegistryClient* registry, const validation::MunicipalityCodes* municipalities,
+                  const validation::PostalCodeDirectory* postal_codes);
+  ~ReferralHandler() override;
+
+  static identity::Policy MakePolicy();
+  // Runs the scheduler's step once (tests; the scheduler thread calls it every interval).
+  absl::StatusOr<int> RunDueDeadlines();
+
+  using Ctx = grpc::CallbackServerContext;
+  using Reactor = grpc::ServerUnaryReactor;
+#define RUSTA_DECLARE(Name) Reactor* Name(Ctx*, const rusta::v1::Name##Request*, rusta::v1::Name##Response*) override;
+  RUSTA_DECLARE(CreateCase)
+  RUSTA_DECLARE(AttachAssessment)
+  RUSTA_DECLARE(Decide)
+  RUSTA_DECLARE(ChooseProvider)
+  RUSTA_DECLARE(AssignDefaultProvider)
+  RUSTA_DECLARE(Start)
+  RUSTA_DECLARE(Prolong)
+  RUSTA_DECLARE(ChangeProvider)
+  RUSTA_DECLARE(RegisterParallelMeasure)
+  RUSTA_DECLARE(Pause)
+  RUSTA_DECLARE(Resume)
+  RUSTA_DECLARE(Interrupt)
+  RUSTA_DECLARE(End)
+  RUSTA_DECLARE(GetCase)
+  RUSTA_DECLARE(ListCases)
+  RUSTA_DECLARE(SubmitMonthlyReport)
+  RUSTA_DECLARE(ConfirmMonthlyReport)
+  RUSTA_DECLARE(SubmitDeviationReport)
+  RUSTA_DECLARE(SubmitInformativeReport)
+  RUSTA_DECLARE(SubmitInterruptionRequest)
+  RUSTA_DECLARE(SubmitSupportedEmploymentRequest)
+  RUSTA_DECLARE(SubmitFinalReport)
+  RUSTA_DECLARE(ReviewFinalReport)
+  RUSTA_DECLARE(GetCaseReport)
+  RUSTA_DECLARE(ListCaseReports)
+  RUSTA_DECLARE(ClaimWork)
+  RUSTA_DECLARE(CompleteWork)
+  RUSTA_DECLARE(ReleaseWork)
+  RUSTA_DECLARE(GetQueueStats)
+  RUSTA_DECLARE(GetHandlingTimeReport)
+#undef RUSTA_DECLARE
+
+ private:
+  void SchedulerLoop();
+
+  std::shared_ptr<ReferralImpl> impl_;
+  identity::Policy policy_;
+  std::string scheduler_worker_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread scheduler_;
+};
+
+}  // namespace rusta::referral

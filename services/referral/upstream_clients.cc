@@ -1,0 +1,165 @@
+#include "services/referral/upstream_clients.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "common/server/caller_identity.h"
+#include "rusta/v1/assessment.grpc.pb.h"
+#include "rusta/v1/provider_registry.grpc.pb.h"
+
+namespace rusta::referral {
+namespace {
+
+namespace v1 = rusta::v1;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, const UpstreamOptions& o) {
+  grpc::ChannelArguments args;
+  if (o.insecure_dev_mode) return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = ReadFile(o.tls_ca);
+  ssl.pem_cert_chain = ReadFile(o.tls_cert);
+  ssl.pem_private_key = ReadFile(o.tls_key);
+  args.SetSslTargetNameOverride(o.tls_name);
+  return grpc::CreateCustomChannel(address, grpc::SslCredentials(ssl), args);
+}
+
+// An upstream failure keeps its code (FAILED_PRECONDITION "assessment.eligible: ..." is the
+// caller's business); transport failures become UNAVAILABLE naming the service.
+absl::Status FromGrpc(const grpc::Status& s, const char* service) {
+  if (s.ok()) return absl::OkStatus();
+  switch (s.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::CANCELLED:
+      return absl::UnavailableError(absl::StrCat(service, ": unavailable (", s.error_message(), ")"));
+    case grpc::StatusCode::INTERNAL:
+    case grpc::StatusCode::UNKNOWN:
+    case grpc::StatusCode::DATA_LOSS:
+    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::PERMISSION_DENIED:
+      // Our own identity was refused or the other side failed: not the client's fault.
+      return absl::UnavailableError(absl::StrCat(service, ": ", s.error_message()));
+    default:
+      return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+  }
+}
+
+class CallContext {
+ public:
+  explicit CallContext(const UpstreamOptions& o) {
+    ctx_.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(o.timeout_ms));
+    if (o.insecure_dev_mode) ctx_.AddMetadata(server::kDevIdentityHeader, "spiffe://rusta.local/service/referral");
+  }
+  grpc::ClientContext* get() { return &ctx_; }
+
+ private:
+  grpc::ClientContext ctx_;
+};
+
+class GrpcAssessmentClient final : public AssessmentClient {
+ public:
+  explicit GrpcAssessmentClient(const UpstreamOptions& o)
+      : options_(o), stub_(v1::AssessmentService::NewStub(MakeChannel(o.assessment_address, o))) {}
+
+  absl::StatusOr<v1::Assessment> Get(const std::string& id) override {
+    v1::GetAssessmentRequest req;
+    req.set_assessment_id(id);
+    v1::GetAssessmentResponse resp;
+    CallContext ctx(options_);
+    absl::Status s = FromGrpc(stub_->GetAssessment(ctx.get(), req, &resp), "assessment");
+    if (!s.ok()) return s;
+    return resp.assessment();
+  }
+
+  absl::StatusOr<v1::Assessment> LinkDecision(const std::string& request_id, const std::string& assessment_id,
+                                              const std::string& case_id, const std::string& decision_id) override {
+    v1::LinkDecisionRequest req;
+    req.set_request_id(request_id);
+    req.set_assessment_id(assessment_id);
+    req.set_case_id(case_id);
+    req.set_decision_id(decision_id);
+    v1::LinkDecisionResponse resp;
+    CallContext ctx(options_);
+    absl::Status s = FromGrpc(stub_->LinkDecision(ctx.get(), req, &resp), "assessment");
+    if (!s.ok()) return s;
+    return resp.assessment();
+  }
+
+ private:
+  UpstreamOptions options_;
+  std::unique_ptr<v1::AssessmentService::Stub> stub_;
+};
+
+class GrpcRegistryClient final : public RegistryClient {
+ public:
+  explicit GrpcRegistryClient(const UpstreamOptions& o)
+      : options_(o), stub_(v1::ProviderRegistryService::NewStub(MakeChannel(o.registry_address, o))) {}
+
+  absl::StatusOr<std::vector<v1::ProviderSearchResult>> ChoosableProviders(const std::string& municipality_code,
+                                                                          const v1::Date& as_of) override {
+    std::vector<v1::ProviderSearchResult> out;
+    v1::SearchProvidersRequest req;
+    req.mutable_home()->set_municipality_code(municipality_code);
+    *req.mutable_as_of() = as_of;
+    req.set_page_size(1000);
+    for (int page = 0; page < 100; ++page) {
+      v1::SearchProvidersResponse resp;
+      CallContext ctx(options_);
+      absl::Status s = FromGrpc(stub_->SearchProviders(ctx.get(), req, &resp), "provider-registry");
+      if (!s.ok()) return s;
+      for (auto& r : *resp.mutable_results()) out.push_back(std::move(r));
+      if (resp.next_page_token().empty()) break;
+      req.set_page_token(resp.next_page_token());
+    }
+    return out;
+  }
+
+  absl::StatusOr<v1::FindNearestProviderResponse> ReserveNearest(const std::string& request_id,
+                                                                 const std::string& municipality_code,
+                                                                 const std::string& postal_code, const v1::Date& as_of,
+                                                                 const std::string& case_id,
+                                                                 const std::vector<std::string>& exclude) override {
+    v1::FindNearestProviderRequest req;
+    req.set_request_id(request_id);
+    if (!postal_code.empty()) {
+      req.mutable_home()->set_postal_code(postal_code);
+    } else {
+      req.mutable_home()->set_municipality_code(municipality_code);
+    }
+    *req.mutable_as_of() = as_of;
+    for (const std::string& e : exclude) req.add_exclude_organisation_numbers(e);
+    req.set_reserve_capacity(true);
+    req.set_case_id(case_id);
+    v1::FindNearestProviderResponse resp;
+    CallContext ctx(options_);
+    absl::Status s = FromGrpc(stub_->FindNearestProvider(ctx.get(), req, &resp), "provider-registry");
+    if (!s.ok()) return s;
+    return resp;
+  }
+
+ private:
+  UpstreamOptions options_;
+  std::unique_ptr<v1::ProviderRegistryService::Stub> stub_;
+};
+
+}  // namespace
+
+std::unique_ptr<AssessmentClient> MakeGrpcAssessmentClient(const UpstreamOptions& o) {
+  return std::make_unique<GrpcAssessmentClient>(o);
+}
+std::unique_ptr<RegistryClient> MakeGrpcRegistryClient(const UpstreamOptions& o) {
+  return std::make_unique<GrpcRegistryClient>(o);
+}
+
+}  // namespace rusta::referral
