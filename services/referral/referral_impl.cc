@@ -276,6 +276,20 @@ absl::Status ReferralImpl::Mutate(RedisConnection& redis, const Identity& caller
   }
 }
 
+absl::StatusOr<bool> ReferralImpl::Repeated(RedisConnection& redis, const Identity& caller, const char* method,
+                                            const google::protobuf::Message& request, const std::string& request_id,
+                                            const std::string& case_id, google::protobuf::Message* response) {
+  RUSTA_RETURN_IF_ERROR(server::ValidateRequestId(request_id));
+  RUSTA_RETURN_IF_ERROR(RequireId(case_id, "case_id"));
+  // The same key and fingerprint as Mutate's.
+  auto read = store.Read(redis, server::IdempotencyKey(case_id, caller, method, request_id),
+                         server::RequestFingerprint(request), case_id);
+  if (!read.ok()) return read.status();
+  if (!read->earlier_result.has_value()) return false;
+  if (!response->ParseFromString(*read->earlier_result)) return absl::DataLossError("stored response does not parse");
+  return true;
+}
+
 // ---- reads and access ----
 
 v1::Case ReferralImpl::ViewFor(const Identity& caller, const v1::Case& c) const {

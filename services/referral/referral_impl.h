@@ -118,6 +118,14 @@ struct ReferralImpl {
                       const Respond& respond, google::protobuf::Message* response,
                       bool creating = false);
 
+  // Whether request_id was already used by this caller for this method on this case: then
+  // `response` holds the first call's answer (INVALID_ARGUMENT when the id was used for another
+  // request). RPCs that read the case or ask another service before Mutate call this first, so
+  // that a repeat is not refused by checks the first call made untrue (the state moved on).
+  absl::StatusOr<bool> Repeated(RedisConnection& redis, const Identity& caller, const char* method,
+                                const google::protobuf::Message& request, const std::string& request_id,
+                                const std::string& case_id, google::protobuf::Message* response);
+
   // The case as the caller may see it (NOT_FOUND for a provider that never had it), audited
   // when a provider reads.
   absl::StatusOr<v1::Case> LoadForCaller(RedisConnection& redis, const Identity& caller,

@@ -38,12 +38,17 @@ bool OpenState(v1::CaseState s) {
          s == v1::CASE_STATE_ACTIVE || s == v1::CASE_STATE_INTERRUPTED;
 }
 
-// The transition table's answer for the case as read, before anything is asked of another
-// service (so a refused transition never links an assessment or reserves capacity).
-absl::Status PreCheck(const v1::Case& c, Transition transition, const Identity& caller) {
+// The transition table's answer and the expected version for the case as read, before anything
+// is asked of another service: a refused transition or a stale request never links an assessment
+// or reserves capacity (Mutate checks the version again, atomically, when it writes).
+absl::Status PreCheck(const v1::Case& c, Transition transition, const Identity& caller, int64_t expected_version) {
   auto domain = ToDomainCase(c);
   if (!domain.ok()) return domain.status();
-  return Next(domain->state, transition, FromIdentityRole(caller.role)).status();
+  RUSTA_RETURN_IF_ERROR(Next(domain->state, transition, FromIdentityRole(caller.role)).status());
+  if (expected_version > 0 && expected_version != c.version()) {
+    return absl::AbortedError(absl::StrCat("version: expected ", expected_version, ", current ", c.version()));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -137,6 +142,11 @@ absl::Status ReferralImpl::Decide(const Identity& caller, RedisConnection& redis
                                   v1::DecideResponse* resp) {
   if (!req.has_refer() && !req.has_not_refer()) return absl::InvalidArgumentError("decision: refer or not_refer required");
   RUSTA_RETURN_IF_ERROR(RequireId(req.case_id(), "case_id"));
+  // A repeat gets the first answer before the checks below, which the first call changed.
+  if (auto repeated = Repeated(redis, caller, "Decide", req, req.request_id(), req.case_id(), resp);
+      !repeated.ok() || *repeated) {
+    return repeated.status();
+  }
   std::optional<ItemRef> item;
   std::vector<std::vector<std::string>> extra;
   if (!req.queue_item_id().empty()) {
@@ -150,7 +160,8 @@ absl::Status ReferralImpl::Decide(const Identity& caller, RedisConnection& redis
   // The decision needs the case first (person, assessment): read it, then decide.
   auto current = LoadForCaller(redis, caller, "Decide", req.case_id());
   if (!current.ok()) return current.status();
-  RUSTA_RETURN_IF_ERROR(PreCheck(*current, req.has_refer() ? Transition::kDecide : Transition::kNotRefer, caller));
+  RUSTA_RETURN_IF_ERROR(PreCheck(*current, req.has_refer() ? Transition::kDecide : Transition::kNotRefer, caller,
+                                 req.expected_version()));
   if (item) for (auto& r : ItemReads(*item)) extra.push_back(std::move(r));
 
   if (req.has_not_refer()) {
@@ -286,11 +297,16 @@ absl::Status ReferralImpl::Decide(const Identity& caller, RedisConnection& redis
 
 absl::Status ReferralImpl::ChooseProvider(const Identity& caller, RedisConnection& redis,
                                           const v1::ChooseProviderRequest& req, v1::ChooseProviderResponse* resp) {
+  // A repeat gets the first answer before the checks below, which the first call changed.
+  if (auto repeated = Repeated(redis, caller, "ChooseProvider", req, req.request_id(), req.case_id(), resp);
+      !repeated.ok() || *repeated) {
+    return repeated.status();
+  }
   auto org = validation::ParseOrganisationNumber(req.organisation_number(), "organisation_number");
   if (!org.ok()) return org.status();
   auto current = LoadForCaller(redis, caller, "ChooseProvider", req.case_id());
   if (!current.ok()) return current.status();
-  RUSTA_RETURN_IF_ERROR(PreCheck(*current, Transition::kChooseProvider, caller));
+  RUSTA_RETURN_IF_ERROR(PreCheck(*current, Transition::kChooseProvider, caller, req.expected_version()));
   auto chosen_on = DayOr(req.chosen_on(), "chosen_on", server::SwedishDay(Now()));
   if (!chosen_on.ok()) return chosen_on.status();
   auto name = CheckChoosable(*current, *org, *chosen_on);
@@ -314,15 +330,19 @@ absl::Status ReferralImpl::ChooseProvider(const Identity& caller, RedisConnectio
 absl::Status ReferralImpl::AssignDefaultProvider(const Identity& caller, RedisConnection& redis,
                                                  const v1::AssignDefaultProviderRequest& req,
                                                  v1::AssignDefaultProviderResponse* resp) {
+  // A repeat gets the first answer before the checks below, which the first call changed.
+  if (auto repeated = Repeated(redis, caller, "AssignDefaultProvider", req, req.request_id(), req.case_id(), resp);
+      !repeated.ok() || *repeated) {
+    return repeated.status();
+  }
   auto current = LoadForCaller(redis, caller, "AssignDefaultProvider", req.case_id());
   if (!current.ok()) return current.status();
   const absl::CivilDay today = server::SwedishDay(Now());
   {
-    // Checked before the registry reserves capacity: the table, then the deadline.
+    // Checked before the registry reserves capacity: the table and the version, then the deadline.
     auto domain = ToDomainCase(*current);
     if (!domain.ok()) return domain.status();
-    auto next = Next(domain->state, Transition::kAssignDefaultProvider, FromIdentityRole(caller.role));
-    if (!next.ok()) return next.status();
+    RUSTA_RETURN_IF_ERROR(PreCheck(*current, Transition::kAssignDefaultProvider, caller, req.expected_version()));
     RUSTA_RETURN_IF_ERROR(CheckDefaultAssignment(*domain, today));
   }
   auto nearest = registry->ReserveNearest(absl::StrCat("default-", req.case_id()), current->home_municipality_code(),
@@ -407,6 +427,11 @@ absl::Status ReferralImpl::Prolong(const Identity& caller, RedisConnection& redi
 
 absl::Status ReferralImpl::ChangeProvider(const Identity& caller, RedisConnection& redis,
                                           const v1::ChangeProviderRequest& req, v1::ChangeProviderResponse* resp) {
+  // A repeat gets the first answer before the checks below, which the first call changed.
+  if (auto repeated = Repeated(redis, caller, "ChangeProvider", req, req.request_id(), req.case_id(), resp);
+      !repeated.ok() || *repeated) {
+    return repeated.status();
+  }
   auto org = validation::ParseOrganisationNumber(req.organisation_number(), "organisation_number");
   if (!org.ok()) return org.status();
   if (req.reason() == v1::PROVIDER_CHANGE_REASON_UNSPECIFIED || !v1::ProviderChangeReason_IsValid(req.reason())) {
@@ -417,7 +442,7 @@ absl::Status ReferralImpl::ChangeProvider(const Identity& caller, RedisConnectio
   if (!effective.ok()) return effective.status();
   auto current = LoadForCaller(redis, caller, "ChangeProvider", req.case_id());
   if (!current.ok()) return current.status();
-  RUSTA_RETURN_IF_ERROR(PreCheck(*current, Transition::kChangeProvider, caller));
+  RUSTA_RETURN_IF_ERROR(PreCheck(*current, Transition::kChangeProvider, caller, req.expected_version()));
   auto name = CheckChoosable(*current, *org, *effective);
   if (!name.ok()) return name.status();
   return Mutate(redis, caller, "ChangeProvider", req, req.request_id(), req.case_id(), req.expected_version(), {},

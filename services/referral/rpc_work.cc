@@ -42,6 +42,21 @@ v1::DurationStats Stats(std::vector<absl::Duration> d) {
   return out;
 }
 
+// A released item, or one whose claim lapsed, stays in the consumer group's pending list (with
+// an idle time of at least the visibility timeout) until the next claim takes it; for a work list
+// it is waiting, not being handled, so it counts in depth rather than pending.
+absl::Status CountLapsedClaimsAsWaiting(RedisConnection& redis, const queue::WorkQueue& q, queue::QueueStats* stats) {
+  if (stats->claimed <= 0) return absl::OkStatus();  // (no group yet when nothing was ever claimed)
+  auto lapsed = redis.Command({"XPENDING", q.stream_key(), q.options().group, "IDLE",
+                               absl::StrCat(q.options().visibility_timeout_ms), "-", "+",
+                               absl::StrCat(stats->claimed)});
+  if (!lapsed.ok()) return lapsed.status();
+  const int64_t n = std::min<int64_t>(static_cast<int64_t>(lapsed->elements.size()), stats->claimed);
+  stats->claimed -= n;
+  stats->waiting += n;
+  return absl::OkStatus();
+}
+
 bool Undecided(v1::CaseState s) { return s == v1::CASE_STATE_REGISTERED || s == v1::CASE_STATE_ASSESSED; }
 
 }  // namespace
@@ -228,6 +243,7 @@ absl::Status ReferralImpl::GetQueueStats(const Identity&, RedisConnection& redis
   for (const QueueSpec* s : specs) {
     auto stats = Queue(s->id).Stats(redis);
     if (!stats.ok()) return stats.status();
+    RUSTA_RETURN_IF_ERROR(CountLapsedClaimsAsWaiting(redis, Queue(s->id), &*stats));
     *resp->add_stats() = server::ToQueueStatsProto(*stats, QueueName(s->id), Now());
   }
   return absl::OkStatus();
