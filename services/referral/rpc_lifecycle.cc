@@ -256,7 +256,10 @@ absl::Status ReferralImpl::Decide(const Identity& caller, RedisConnection& redis
   }
   return Mutate(redis, caller, "Decide", req, req.request_id(), req.case_id(), req.expected_version(), extra,
       [&](Tx& tx) -> absl::Status {
-        // The set of other referrals was read with the case; a change since moves the chain head.
+        // The 100 % rule rests on the person's other cases as read above: the call checks that none
+        // of them changed since (another decision for the same person at the same moment makes
+        // one of the two ABORTED instead of both passing).
+        for (const v1::Case& o : *other_cases) tx.write.CheckVersion(CaseStore::CaseKey(o.case_id()), o.version());
         auto step = tx.Step(Transition::kDecide, d.justification(), *decided_on);
         if (!step.ok()) return step.status();
         const absl::CivilDay deadline = ChoiceDeadline(*decided_on, config.rules);
