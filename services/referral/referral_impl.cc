@@ -111,6 +111,7 @@ ReferralImpl::ReferralImpl(server::ServiceHost& h, ReferralConfig c, AssessmentC
       municipalities(m),
       postal_codes(p),
       store(h.audit(), config.pseudonym_secret, config.events_max_length),
+      cache(static_cast<size_t>(config.case_cache_size)),
       deadlines(queue::QueueOptions{"referral.deadlines", "scheduler", 5 * 60 * 1000, 5, 100}) {
   for (const QueueSpec& s : QueueSpecs()) {
     queues.emplace(static_cast<int>(s.id),
@@ -208,8 +209,25 @@ absl::Status ReferralImpl::Mutate(RedisConnection& redis, const Identity& caller
   const std::string fingerprint = server::RequestFingerprint(request);
   for (int attempt = 0;; ++attempt) {
     audit::AuditLog::PauseBeforeRetry(attempt);
-    auto read = store.Read(redis, idem_key, fingerprint, case_id, extra);
+    // The first attempt of a plain transition starts from this replica's last write of the case
+    // when it has one (case_cache.h); any failure on that basis is retried from a fresh read.
+    std::optional<CaseCache::Entry> cached;
+    if (attempt == 0 && !creating && extra.empty()) cached = cache.Get(case_id);
+    const bool from_cache = cached.has_value();
+    absl::StatusOr<CaseRead> read;
+    if (from_cache) {
+      CaseRead r;
+      r.case_record = std::move(cached->case_record);
+      r.audit_head = std::move(cached->audit_head);
+      read = std::move(r);
+    } else {
+      read = store.Read(redis, idem_key, fingerprint, case_id, extra);
+    }
     if (!read.ok()) return read.status();
+    auto retry_fresh = [&] {
+      cache.Erase(case_id);
+      response->Clear();
+    };
     if (read->earlier_result.has_value()) {  // a repeat: the first call's response, nothing changes
       if (!response->ParseFromString(*read->earlier_result)) return absl::DataLossError("stored response does not parse");
       return absl::OkStatus();
@@ -224,17 +242,24 @@ absl::Status ReferralImpl::Mutate(RedisConnection& redis, const Identity& caller
       if (caller.role == identity::Role::kProvider) {
         auto domain = ToDomainCase(*read->case_record);
         if (!domain.ok()) return domain.status();
-        if (!ProviderMayView(*domain, caller.id)) return absl::NotFoundError("case: not found");
+        if (!ProviderMayView(*domain, caller.id)) {
+          if (from_cache) { retry_fresh(); continue; }
+          return absl::NotFoundError("case: not found");
+        }
       }
       tx.next = *read->case_record;
       tx.read_version = tx.next.version();
       if (expected_version > 0 && expected_version != tx.read_version) {
+        if (from_cache) { retry_fresh(); continue; }
         return absl::AbortedError(absl::StrCat("version: expected ", expected_version, ", current ", tx.read_version));
       }
     }
     const std::string case_key = CaseStore::CaseKey(case_id);
     tx.write.CheckVersion(case_key, tx.read_version);  // the change rests on the case as read
-    RUSTA_RETURN_IF_ERROR(change(tx));
+    if (absl::Status changed = change(tx); !changed.ok()) {
+      if (from_cache) { retry_fresh(); continue; }
+      return changed;
+    }
     if (tx.case_changed) {
       tx.next.set_version(tx.read_version + 1);
       server::SetTimestamp(now, tx.next.mutable_updated_at());
@@ -262,6 +287,10 @@ absl::Status ReferralImpl::Mutate(RedisConnection& redis, const Identity& caller
     const audit::PreparedEvent prepared =
         audit::AuditLog::Prepare(CaseStore::Chain(case_id), read->audit_head, event);
     auto written = store.Apply(redis, idem_key, fingerprint, Serialize(*response), prepared, tx.write);
+    if (!written.ok() && from_cache && !absl::IsUnavailable(written.status())) {
+      retry_fresh();
+      continue;
+    }
     if (audit::AuditLog::IsChainConflict(written.status()) && attempt + 1 < audit::AuditLog::kMaxAttempts) {
       response->Clear();
       continue;
@@ -272,22 +301,32 @@ absl::Status ReferralImpl::Mutate(RedisConnection& redis, const Identity& caller
     }
     if (!written.ok()) return written.status();
     if (!response->ParseFromString(*written)) return absl::DataLossError("stored response does not parse");
+    // What this call wrote is the next change's best guess (a repeat wrote nothing: its stored
+    // response came back, and the guess may then be stale, which the next write will notice).
+    redis::RedisValue head;
+    head.type = redis::RedisValue::Type::kString;
+    head.str = absl::StrCat(prepared.seq, ":", prepared.hash);
+    cache.Put(case_id, CaseCache::Entry{tx.next, std::move(head)});
     return absl::OkStatus();
   }
 }
 
-absl::StatusOr<bool> ReferralImpl::Repeated(RedisConnection& redis, const Identity& caller, const char* method,
-                                            const google::protobuf::Message& request, const std::string& request_id,
-                                            const std::string& case_id, google::protobuf::Message* response) {
+absl::StatusOr<std::optional<v1::Case>> ReferralImpl::LoadUnlessRepeated(
+    RedisConnection& redis, const Identity& caller, const char* method, const google::protobuf::Message& request,
+    const std::string& request_id, const std::string& case_id, google::protobuf::Message* response) {
   RUSTA_RETURN_IF_ERROR(server::ValidateRequestId(request_id));
   RUSTA_RETURN_IF_ERROR(RequireId(case_id, "case_id"));
+  if (caller.role == identity::Role::kProvider) return absl::PermissionDeniedError("case.role: PROVIDER may not do this");
   // The same key and fingerprint as Mutate's.
   auto read = store.Read(redis, server::IdempotencyKey(case_id, caller, method, request_id),
                          server::RequestFingerprint(request), case_id);
   if (!read.ok()) return read.status();
-  if (!read->earlier_result.has_value()) return false;
-  if (!response->ParseFromString(*read->earlier_result)) return absl::DataLossError("stored response does not parse");
-  return true;
+  if (read->earlier_result.has_value()) {
+    if (!response->ParseFromString(*read->earlier_result)) return absl::DataLossError("stored response does not parse");
+    return std::optional<v1::Case>();
+  }
+  if (!read->case_record.has_value()) return absl::NotFoundError("case: not found");
+  return std::move(read->case_record);
 }
 
 // ---- reads and access ----

@@ -22,6 +22,7 @@
 #include "common/validation/municipality_codes.h"
 #include "rusta/v1/events.pb.h"
 #include "rusta/v1/referral.pb.h"
+#include "services/referral/case_cache.h"
 #include "services/referral/case_store.h"
 #include "services/referral/domain/case_types.h"
 #include "services/referral/domain/rules.h"
@@ -71,6 +72,7 @@ struct ReferralImpl {
   const validation::MunicipalityCodes* municipalities;
   const validation::PostalCodeDirectory* postal_codes;
   CaseStore store;
+  CaseCache cache;
   std::map<int, queue::WorkQueue> queues;  // by v1::ReferralQueue
   queue::WorkQueue deadlines;              // choice deadlines and maximum time (delayed items)
 
@@ -122,9 +124,14 @@ struct ReferralImpl {
   // `response` holds the first call's answer (INVALID_ARGUMENT when the id was used for another
   // request). RPCs that read the case or ask another service before Mutate call this first, so
   // that a repeat is not refused by checks the first call made untrue (the state moved on).
-  absl::StatusOr<bool> Repeated(RedisConnection& redis, const Identity& caller, const char* method,
-                                const google::protobuf::Message& request, const std::string& request_id,
-                                const std::string& case_id, google::protobuf::Message* response);
+  // One read: nullopt when the request is a repeat (`response` then holds the first answer), else
+  // the case (NOT_FOUND when there is none). For RPCs no provider may call.
+  absl::StatusOr<std::optional<v1::Case>> LoadUnlessRepeated(RedisConnection& redis, const Identity& caller,
+                                                             const char* method,
+                                                             const google::protobuf::Message& request,
+                                                             const std::string& request_id,
+                                                             const std::string& case_id,
+                                                             google::protobuf::Message* response);
 
   // The case as the caller may see it (NOT_FOUND for a provider that never had it), audited
   // when a provider reads.

@@ -143,10 +143,9 @@ absl::Status ReferralImpl::Decide(const Identity& caller, RedisConnection& redis
   if (!req.has_refer() && !req.has_not_refer()) return absl::InvalidArgumentError("decision: refer or not_refer required");
   RUSTA_RETURN_IF_ERROR(RequireId(req.case_id(), "case_id"));
   // A repeat gets the first answer before the checks below, which the first call changed.
-  if (auto repeated = Repeated(redis, caller, "Decide", req, req.request_id(), req.case_id(), resp);
-      !repeated.ok() || *repeated) {
-    return repeated.status();
-  }
+  auto loaded = LoadUnlessRepeated(redis, caller, "Decide", req, req.request_id(), req.case_id(), resp);
+  if (!loaded.ok()) return loaded.status();
+  if (!loaded->has_value()) return absl::OkStatus();  // a repeat: the first call's answer
   std::optional<ItemRef> item;
   std::vector<std::vector<std::string>> extra;
   if (!req.queue_item_id().empty()) {
@@ -158,8 +157,7 @@ absl::Status ReferralImpl::Decide(const Identity& caller, RedisConnection& redis
     item = *parsed;
   }
   // The decision needs the case first (person, assessment): read it, then decide.
-  auto current = LoadForCaller(redis, caller, "Decide", req.case_id());
-  if (!current.ok()) return current.status();
+  const v1::Case* current = &**loaded;
   RUSTA_RETURN_IF_ERROR(PreCheck(*current, req.has_refer() ? Transition::kDecide : Transition::kNotRefer, caller,
                                  req.expected_version()));
   if (item) for (auto& r : ItemReads(*item)) extra.push_back(std::move(r));
@@ -301,14 +299,12 @@ absl::Status ReferralImpl::Decide(const Identity& caller, RedisConnection& redis
 absl::Status ReferralImpl::ChooseProvider(const Identity& caller, RedisConnection& redis,
                                           const v1::ChooseProviderRequest& req, v1::ChooseProviderResponse* resp) {
   // A repeat gets the first answer before the checks below, which the first call changed.
-  if (auto repeated = Repeated(redis, caller, "ChooseProvider", req, req.request_id(), req.case_id(), resp);
-      !repeated.ok() || *repeated) {
-    return repeated.status();
-  }
+  auto loaded = LoadUnlessRepeated(redis, caller, "ChooseProvider", req, req.request_id(), req.case_id(), resp);
+  if (!loaded.ok()) return loaded.status();
+  if (!loaded->has_value()) return absl::OkStatus();  // a repeat: the first call's answer
   auto org = validation::ParseOrganisationNumber(req.organisation_number(), "organisation_number");
   if (!org.ok()) return org.status();
-  auto current = LoadForCaller(redis, caller, "ChooseProvider", req.case_id());
-  if (!current.ok()) return current.status();
+  const v1::Case* current = &**loaded;
   RUSTA_RETURN_IF_ERROR(PreCheck(*current, Transition::kChooseProvider, caller, req.expected_version()));
   auto chosen_on = DayOr(req.chosen_on(), "chosen_on", server::SwedishDay(Now()));
   if (!chosen_on.ok()) return chosen_on.status();
@@ -334,12 +330,10 @@ absl::Status ReferralImpl::AssignDefaultProvider(const Identity& caller, RedisCo
                                                  const v1::AssignDefaultProviderRequest& req,
                                                  v1::AssignDefaultProviderResponse* resp) {
   // A repeat gets the first answer before the checks below, which the first call changed.
-  if (auto repeated = Repeated(redis, caller, "AssignDefaultProvider", req, req.request_id(), req.case_id(), resp);
-      !repeated.ok() || *repeated) {
-    return repeated.status();
-  }
-  auto current = LoadForCaller(redis, caller, "AssignDefaultProvider", req.case_id());
-  if (!current.ok()) return current.status();
+  auto loaded = LoadUnlessRepeated(redis, caller, "AssignDefaultProvider", req, req.request_id(), req.case_id(), resp);
+  if (!loaded.ok()) return loaded.status();
+  if (!loaded->has_value()) return absl::OkStatus();  // a repeat: the first call's answer
+  const v1::Case* current = &**loaded;
   const absl::CivilDay today = server::SwedishDay(Now());
   {
     // Checked before the registry reserves capacity: the table and the version, then the deadline.
@@ -431,10 +425,9 @@ absl::Status ReferralImpl::Prolong(const Identity& caller, RedisConnection& redi
 absl::Status ReferralImpl::ChangeProvider(const Identity& caller, RedisConnection& redis,
                                           const v1::ChangeProviderRequest& req, v1::ChangeProviderResponse* resp) {
   // A repeat gets the first answer before the checks below, which the first call changed.
-  if (auto repeated = Repeated(redis, caller, "ChangeProvider", req, req.request_id(), req.case_id(), resp);
-      !repeated.ok() || *repeated) {
-    return repeated.status();
-  }
+  auto loaded = LoadUnlessRepeated(redis, caller, "ChangeProvider", req, req.request_id(), req.case_id(), resp);
+  if (!loaded.ok()) return loaded.status();
+  if (!loaded->has_value()) return absl::OkStatus();  // a repeat: the first call's answer
   auto org = validation::ParseOrganisationNumber(req.organisation_number(), "organisation_number");
   if (!org.ok()) return org.status();
   if (req.reason() == v1::PROVIDER_CHANGE_REASON_UNSPECIFIED || !v1::ProviderChangeReason_IsValid(req.reason())) {
@@ -443,8 +436,7 @@ absl::Status ReferralImpl::ChangeProvider(const Identity& caller, RedisConnectio
   if (req.reason_text().size() > kMaxText) return absl::InvalidArgumentError("reason_text: at most 4000 characters");
   auto effective = DayOr(req.effective_date(), "effective_date", server::SwedishDay(Now()));
   if (!effective.ok()) return effective.status();
-  auto current = LoadForCaller(redis, caller, "ChangeProvider", req.case_id());
-  if (!current.ok()) return current.status();
+  const v1::Case* current = &**loaded;
   RUSTA_RETURN_IF_ERROR(PreCheck(*current, Transition::kChangeProvider, caller, req.expected_version()));
   auto name = CheckChoosable(*current, *org, *effective);
   if (!name.ok()) return name.status();

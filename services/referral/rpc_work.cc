@@ -80,7 +80,7 @@ absl::Status ReferralImpl::ClaimWork(const Identity& caller, RedisConnection& re
     return absl::OkStatus();
   }
   const queue::WorkQueue& q = Queue(spec->id);
-  for (int skipped = 0; skipped < 50; ++skipped) {
+  for (int skipped = 0; skipped < 1000; ++skipped) {  // stale items are dropped on the way
     const absl::Time now = Now();
     auto claimed = q.Claim(redis, caller.uri, absl::ToUnixMillis(now));
     if (!claimed.ok()) return claimed.status();

@@ -969,7 +969,7 @@ TEST_F(ReferralServiceTest, WholePathWithActiveChoiceFromAssessmentToReviewedFin
     EXPECT_EQ(e.case_version(), c.history(i).case_version());
     EXPECT_EQ(e.from_state(), c.history(i).from_state());
     EXPECT_EQ(e.to_state(), c.history(i).to_state());
-    if (i > 0) EXPECT_GE(e.case_version(), events[i - 1].event.case_version());
+    if (i > 0) { EXPECT_GE(e.case_version(), events[i - 1].event.case_version()); }
   }
   EXPECT_EQ(events[2].event.decision().assessment_id(), a.assessment_id());
   EXPECT_EQ(Str(events[2].event.decision().choice_deadline()), Str(decided_on + 14));
@@ -1102,8 +1102,8 @@ TEST_F(ReferralServiceTest, DefaultAssignmentAfterTheDeadlineHappensExactlyOnceW
   int64_t total = 0;
   for (const auto& [key, n] : RegistryAssignments()) {
     total += n;
-    if (absl::StartsWith(key, kProviderOrg)) EXPECT_EQ(n, 3) << key;
-    if (absl::StartsWith(key, provider2_)) EXPECT_EQ(n, kCases - 3) << key;
+    if (absl::StartsWith(key, kProviderOrg)) { EXPECT_EQ(n, 3) << key; }
+    if (absl::StartsWith(key, provider2_)) { EXPECT_EQ(n, kCases - 3) << key; }
   }
   EXPECT_EQ(total, kCases);
 
