@@ -25,7 +25,7 @@ struct ReferralConfig {
   int64_t events_max_length = 1000000;
   std::string pseudonym_secret;
   // Cases whose last write this replica remembers (case_cache.h); 0 turns the cache off.
-  int64_t case_cache_size = 10000;
+  int64_t case_cache_size = 50000;
 };
 
 ReferralConfig ReadReferralConfig(config::ConfigParser& parser);
