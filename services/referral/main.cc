@@ -10,6 +10,7 @@
 #include "rusta/v1/compensation.grpc.pb.h"
 #include "services/referral/referral_config.h"
 #include "services/referral/referral_handler.h"
+#include "services/referral/result_register.h"
 #include "services/referral/upstream_clients.h"
 
 namespace rusta::lua {
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
         static std::unique_ptr<referral::RegistryClient> registry;
         static std::unique_ptr<validation::MunicipalityCodes> municipalities;
         static std::unique_ptr<validation::PostalCodeDirectory> postal_codes;
+        static std::unique_ptr<referral::ResultRegister> result_register;
         const server::ServerConfig& sc = host.config();
         referral::UpstreamOptions upstream{config.assessment_address, config.registry_address, sc.tls_cert,
                                            sc.tls_key, sc.tls_ca, config.upstream_tls_name,
@@ -53,8 +55,18 @@ int main(int argc, char** argv) {
                                    "RUSTA_PSEUDONYM_SECRET in production"}});
           config.pseudonym_secret = "rusta-development-pseudonym-key";
         }
-        services.Add<referral::ReferralHandler>("rusta.v1.ReferralService", host, config, assessment.get(),
-                                                registry.get(), municipalities.get(), postal_codes.get());
+        if (!config.result_register_file.empty()) {
+          auto loaded = referral::LoadCsvResultRegister(config.result_register_file);
+          if (!loaded.ok()) {
+            log::Error("result_register_not_loaded", {{"detail", loaded.status().message()}});
+            std::exit(2);
+          }
+          result_register = std::move(*loaded);
+        }
+        auto& handler = services.Add<referral::ReferralHandler>("rusta.v1.ReferralService", host, config,
+                                                                assessment.get(), registry.get(),
+                                                                municipalities.get(), postal_codes.get());
+        handler.SetResultRegister(result_register.get());
         services.Add<rusta::v1::CompensationService::CallbackService>("rusta.v1.CompensationService");
       });
 }

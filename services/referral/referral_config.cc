@@ -38,6 +38,8 @@ ReferralConfig ReadReferralConfig(config::ConfigParser& p) {
                                 "a claimed queue item returns to its queue after this");
   c.events_max_length = p.Int("events-max-length", c.events_max_length, 1000, 1000000000,
                               "approximate length the events stream is trimmed to");
+  c.result_register_file = p.String("result-register-file", "",
+                                    "CSV register results are verified against; empty = verified by hand");
   c.case_cache_size = p.Int("case-cache-size", c.case_cache_size, 0, 10000000,
                             "cases whose last write a replica remembers to save the read before a change; 0 = off");
   c.pseudonym_secret = p.String("pseudonym-secret", "", "key for the pseudonyms of person ids in Redis key names",

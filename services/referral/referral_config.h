@@ -24,6 +24,9 @@ struct ReferralConfig {
   // Events kept on the events stream (approximate; consumers must keep up).
   int64_t events_max_length = 1000000;
   std::string pseudonym_secret;
+  // The register results are verified against (result_register.h, CSV); empty: an employment
+  // officer verifies every result from the result-verifications queue.
+  std::string result_register_file;
   // Cases whose last write this replica remembers (case_cache.h); 0 turns the cache off.
   int64_t case_cache_size = 50000;
 };

@@ -29,6 +29,8 @@ ReferralHandler::~ReferralHandler() {
   if (scheduler_.joinable()) scheduler_.join();
 }
 
+void ReferralHandler::SetResultRegister(const ResultRegister* r) { impl_->result_register = r; }
+
 absl::StatusOr<int> ReferralHandler::RunDueDeadlines() {
   absl::StatusOr<int> result = 0;
   absl::Status s = impl_->host.executor().RunSync([&](redis::RedisConnection& redis) {
@@ -90,6 +92,11 @@ identity::Policy ReferralHandler::MakePolicy() {
   for (const char* m : {"ClaimWork", "CompleteWork", "ReleaseWork"}) p.Allow(m, {cw, eo});
   p.Allow("GetQueueStats", {cw, eo, adm, aud});
   p.Allow("GetHandlingTimeReport", {cw, eo, adm, aud, pfu});
+  // Results: the last provider, a caseworker or the register import report; the scheduler or an
+  // employment officer (from the verification queue, with the verifikat) verifies.
+  p.Allow("ReportResult", {cw, eo, svc, prv});
+  p.Allow("GetResult", {cw, eo, pfu, aud, adm, svc, prv});
+  p.Allow("VerifyResult", {eo, svc});
   return p;
 }
 
@@ -133,6 +140,9 @@ RUSTA_RPC(CompleteWork)
 RUSTA_RPC(ReleaseWork)
 RUSTA_RPC(GetQueueStats)
 RUSTA_RPC(GetHandlingTimeReport)
+RUSTA_RPC(ReportResult)
+RUSTA_RPC(GetResult)
+RUSTA_RPC(VerifyResult)
 
 #undef RUSTA_RPC
 

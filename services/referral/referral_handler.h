@@ -14,6 +14,7 @@
 #include "common/validation/municipality_codes.h"
 #include "rusta/v1/referral.grpc.pb.h"
 #include "services/referral/referral_config.h"
+#include "services/referral/result_register.h"
 #include "services/referral/upstream_clients.h"
 
 namespace rusta::referral {
@@ -29,6 +30,9 @@ class ReferralHandler final : public rusta::v1::ReferralService::CallbackService
   ~ReferralHandler() override;
 
   static identity::Policy MakePolicy();
+  // The register results are checked against (null: every result goes to the queue); set before
+  // serving, must outlive the handler.
+  void SetResultRegister(const ResultRegister* r);
   // Runs the scheduler's step once (tests; the scheduler thread calls it every interval).
   absl::StatusOr<int> RunDueDeadlines();
 
@@ -65,6 +69,9 @@ class ReferralHandler final : public rusta::v1::ReferralService::CallbackService
   RUSTA_DECLARE(ReleaseWork)
   RUSTA_DECLARE(GetQueueStats)
   RUSTA_DECLARE(GetHandlingTimeReport)
+  RUSTA_DECLARE(ReportResult)
+  RUSTA_DECLARE(GetResult)
+  RUSTA_DECLARE(VerifyResult)
 #undef RUSTA_DECLARE
 
  private:

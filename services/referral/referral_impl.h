@@ -27,6 +27,7 @@
 #include "services/referral/domain/case_types.h"
 #include "services/referral/domain/rules.h"
 #include "services/referral/referral_config.h"
+#include "services/referral/result_register.h"
 #include "services/referral/upstream_clients.h"
 
 namespace rusta::referral {
@@ -199,6 +200,14 @@ struct ReferralImpl {
   absl::Status ReleaseWork(const Identity&, RedisConnection&, const v1::ReleaseWorkRequest&, v1::ReleaseWorkResponse*);
   absl::Status GetQueueStats(const Identity&, RedisConnection&, const v1::GetQueueStatsRequest&, v1::GetQueueStatsResponse*);
   absl::Status GetHandlingTimeReport(const Identity&, RedisConnection&, const v1::GetHandlingTimeReportRequest&, v1::GetHandlingTimeReportResponse*);
+
+  absl::Status ReportResult(const Identity&, RedisConnection&, const v1::ReportResultRequest&, v1::ReportResultResponse*);
+  absl::Status GetResult(const Identity&, RedisConnection&, const v1::GetResultRequest&, v1::GetResultResponse*);
+  absl::Status VerifyResult(const Identity&, RedisConnection&, const v1::VerifyResultRequest&, v1::VerifyResultResponse*);
+  // The scheduler at a result's 4-month mark: the register's answer becomes VerifyResult; a
+  // result the register cannot settle goes to the result-verifications queue.
+  absl::Status CheckResultInRegister(RedisConnection& redis, const std::string& case_id, const std::string& request_id);
+  const ResultRegister* result_register = nullptr;  // null: every result goes to the queue
 
   // The scheduler's step: claims due deadlines and acts on them. Returns how many it handled.
   absl::StatusOr<int> RunDueDeadlines(RedisConnection& redis, const std::string& worker, int limit);

@@ -338,6 +338,8 @@ absl::StatusOr<int> ReferralImpl::RunDueDeadlines(RedisConnection& redis, const 
       req.set_case_id(payload->case_id);
       v1::AssignDefaultProviderResponse resp;
       s = AssignDefaultProvider(scheduler, redis, req, &resp);
+    } else if (payload && payload->kind == "VERIFY") {
+      s = CheckResultInRegister(redis, payload->case_id, request_id);
     } else if (payload && payload->kind == "MAX") {
       auto cases = store.GetMany(redis, {payload->case_id});
       if (!cases.ok()) return cases.status();

@@ -49,6 +49,7 @@
 #include "services/referral/referral_handler.h"
 #include "services/referral/upstream_clients.h"
 #include "tests/support/pki.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/test_host.h"
 
@@ -2145,6 +2146,224 @@ TEST_F(ReferralServiceTest, BadInputIsRefusedWithTheFieldOrRuleAndChangesNothing
   v1::GetCaseRequest get;
   get.set_case_id("../etc");
   EXPECT_EQ(Try("caseworker", &RStub::GetCase, get).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// ---- Results (issue 6): reported within the window, verified at the 4-month mark ----
+
+// Cases that started 2026-03-02 with the `provider` certificate's provider and ended (WORK) on
+// 2026-04-30, with the clock on 2026-05-01.
+class ReferralResultsTest : public ReferralServiceTest {
+ protected:
+  v1::Case MustEnded() {
+    v1::Case c = MustActive(kProviderOrg, absl::CivilDay(2026, 3, 2));
+    clock_.Set(Stockholm(2026, 5, 1, 9));
+    v1::EndRequest end;
+    end.set_request_id(Rid());
+    end.set_case_id(c.case_id());
+    end.set_reason(v1::END_REASON_WORK);
+    *end.mutable_end_date() = D(2026, 4, 30);
+    v1::EndResponse resp;
+    grpc::Status s = Call("caseworker", &RStub::End, end, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.case_record();
+  }
+
+  static v1::ReportResultRequest ResultReq(const v1::Case& c, absl::CivilDay start, std::string rid) {
+    v1::ReportResultRequest req;
+    req.set_request_id(std::move(rid));
+    req.set_case_id(c.case_id());
+    req.set_kind(v1::RESULT_KIND_WORK);
+    req.mutable_organisation()->set_name("Volvo Personvagnar AB");
+    req.mutable_organisation()->set_organisation_number("5560743089");
+    *req.mutable_start_date() = D(start);
+    req.set_percentage(100);
+    return req;
+  }
+
+  // A register file with the given lines after the header.
+  std::unique_ptr<ResultRegister> Register(const std::vector<std::string>& lines) {
+    const std::string path = dir_.path() + "/register.csv";
+    std::ofstream out(path);
+    out << "person_id,organisation_number,organisation_name,start_date,end_date,extent_percent,subsidised\n";
+    for (const std::string& l : lines) out << l << "\n";
+    out.close();
+    auto loaded = LoadCsvResultRegister(path);
+    EXPECT_TRUE(loaded.ok()) << loaded.status();
+    return loaded.ok() ? std::move(*loaded) : nullptr;
+  }
+
+  std::vector<v1::ResultVerificationEvent> VerificationEvents(const std::string& case_id) {
+    redis::RedisConnection conn(redis_.options());
+    auto reply = conn.Command({"XRANGE", "events:referral", "-", "+"});
+    std::vector<v1::ResultVerificationEvent> out;
+    if (!reply.ok()) return out;
+    for (const auto& entry : reply->elements) {
+      std::string type, data;
+      for (size_t i = 0; i + 1 < entry[1].size(); i += 2) {
+        if (entry[1][i].str == "type") type = entry[1][i + 1].str;
+        if (entry[1][i].str == "data") data = entry[1][i + 1].str;
+      }
+      v1::ResultVerificationEvent e;
+      if (type == "rusta.v1.ResultVerificationEvent" && e.ParseFromString(data) && e.case_id() == case_id) {
+        out.push_back(e);
+      }
+    }
+    return out;
+  }
+
+  testing::TempDir dir_;
+};
+
+TEST_F(ReferralResultsTest, AResultIsVerifiedByTheRegisterExactlyAtItsFourMonthMark) {
+  Start();
+  StandardProviders();
+  v1::Case c = MustEnded();
+  auto reg = Register({absl::StrCat(c.person_id(), ",5560743089,Volvo Personvagnar AB,2026-05-15,,100,no")});
+  Handler().SetResultRegister(reg.get());
+  clock_.Set(Stockholm(2026, 5, 20, 10));
+  v1::ReportResultResponse reported;
+  grpc::Status s = Call("provider", &RStub::ReportResult, ResultReq(c, absl::CivilDay(2026, 5, 15), Rid()), &reported);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(reported.case_record().state(), v1::CASE_STATE_RESULT_REPORTED);
+  EXPECT_EQ(reported.result().source(), v1::RESULT_SOURCE_PROVIDER);
+  EXPECT_EQ(reported.result().verification_status(), v1::VERIFICATION_STATUS_PENDING);
+  // Four whole months from 2026-05-15 run to 2026-09-14; verifiable on 2026-09-15.
+  EXPECT_EQ(reported.result().verification_due_on().month(), 9);
+  EXPECT_EQ(reported.result().verification_due_on().day(), 15);
+
+  clock_.Set(Stockholm(2026, 9, 14, 23, 30));
+  ASSERT_TRUE(Handler().RunDueDeadlines().ok());
+  EXPECT_EQ(GetCase(c.case_id()).state(), v1::CASE_STATE_RESULT_REPORTED);
+  EXPECT_TRUE(VerificationEvents(c.case_id()).empty());
+
+  clock_.Set(Stockholm(2026, 9, 15, 0, 30));
+  auto handled = Handler().RunDueDeadlines();
+  ASSERT_TRUE(handled.ok()) << handled.status();
+  EXPECT_EQ(*handled, 1);
+  v1::Case after = GetCase(c.case_id());
+  EXPECT_EQ(after.state(), v1::CASE_STATE_RESULT_VERIFIED);
+  EXPECT_EQ(after.result().verification_status(), v1::VERIFICATION_STATUS_VERIFIED);
+  EXPECT_THAT(after.result().verification_reference(), HasSubstr("register:register.csv:2"));
+  auto events = VerificationEvents(c.case_id());
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].status(), v1::VERIFICATION_STATUS_VERIFIED);
+  EXPECT_EQ(events[0].organisation_number(), kProviderOrg);
+  EXPECT_EQ(events[0].service_started_on().day(), 2);
+  EXPECT_EQ(events[0].service_ended_on().month(), 4);
+  EXPECT_EQ(events[0].result_start().day(), 15);
+  // Nothing is due any more: a second run handles nothing.
+  EXPECT_EQ(*Handler().RunDueDeadlines(), 0);
+}
+
+TEST_F(ReferralResultsTest, ARegisterThatDisagreesGivesNotVerifiedWithTheReasonAndTheCaseIsEndedAgain) {
+  Start();
+  StandardProviders();
+  const std::vector<std::pair<std::string, v1::VerificationFailure>> cases = {
+      {",5560743089,Volvo Personvagnar AB,2026-05-15,2026-08-31,100,no", v1::VERIFICATION_FAILURE_TOO_SHORT},
+      {",5565028382,Annan Arbetsgivare AB,2026-05-15,,100,no", v1::VERIFICATION_FAILURE_MISMATCH},
+      {"", v1::VERIFICATION_FAILURE_NOT_IN_REGISTER}};
+  for (const auto& [line, failure] : cases) {
+    clock_.Set(Stockholm(2026, 3, 2, 9));
+    v1::Case c = MustEnded();
+    auto reg = Register(line.empty() ? std::vector<std::string>{} : std::vector<std::string>{c.person_id() + line});
+    Handler().SetResultRegister(reg.get());
+    clock_.Set(Stockholm(2026, 5, 20, 10));
+    ASSERT_TRUE(Try("caseworker", &RStub::ReportResult, ResultReq(c, absl::CivilDay(2026, 5, 15), Rid())).ok());
+    clock_.Set(Stockholm(2026, 9, 15, 8));
+    ASSERT_TRUE(Handler().RunDueDeadlines().ok());
+    v1::Case after = GetCase(c.case_id());
+    EXPECT_EQ(after.state(), v1::CASE_STATE_ENDED) << line;
+    EXPECT_EQ(after.result().verification_status(), v1::VERIFICATION_STATUS_NOT_VERIFIED) << line;
+    EXPECT_EQ(after.result().verification_failure(), failure) << line;
+    auto events = VerificationEvents(c.case_id());
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].failure(), failure);
+    Handler().SetResultRegister(nullptr);
+  }
+}
+
+TEST_F(ReferralResultsTest, WithoutARegisterAnEmploymentOfficerVerifiesFromTheQueue) {
+  Start();
+  StandardProviders();
+  v1::Case c = MustEnded();
+  clock_.Set(Stockholm(2026, 5, 20, 10));
+  v1::ReportResultResponse reported;
+  ASSERT_TRUE(Call("caseworker", &RStub::ReportResult, ResultReq(c, absl::CivilDay(2026, 5, 15), Rid()), &reported).ok());
+  EXPECT_EQ(reported.result().source(), v1::RESULT_SOURCE_CASEWORKER);
+  // Before the mark a verification is refused, whoever makes it.
+  v1::VerifyResultRequest early;
+  early.set_request_id(Rid());
+  early.set_case_id(c.case_id());
+  early.set_status(v1::VERIFICATION_STATUS_VERIFIED);
+  early.set_verification_reference("verifikat 2026-123");
+  grpc::Status s = Try("eo", &RStub::VerifyResult, early);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("case.result"));
+  clock_.Set(Stockholm(2026, 9, 15, 8));
+  ASSERT_TRUE(Handler().RunDueDeadlines().ok());
+  EXPECT_EQ(GetCase(c.case_id()).state(), v1::CASE_STATE_RESULT_REPORTED);
+  EXPECT_EQ(Try("caseworker", &RStub::ClaimWork, [] {
+              v1::ClaimWorkRequest r;
+              r.set_request_id("claim-cw");
+              r.set_queue(v1::REFERRAL_QUEUE_RESULT_VERIFICATIONS);
+              return r;
+            }()).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  v1::ClaimWorkResponse item = Claim("eo", v1::REFERRAL_QUEUE_RESULT_VERIFICATIONS);
+  ASSERT_TRUE(item.has_item());
+  EXPECT_EQ(item.item().case_id(), c.case_id());
+  v1::VerifyResultRequest verify = early;
+  verify.set_request_id(Rid());
+  verify.set_queue_item_id(item.item().item_id());
+  EXPECT_EQ(Try("caseworker", &RStub::VerifyResult, verify).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  v1::VerifyResultResponse verified;
+  s = Call("eo", &RStub::VerifyResult, verify, &verified);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(verified.case_record().state(), v1::CASE_STATE_RESULT_VERIFIED);
+  EXPECT_EQ(Stats(v1::REFERRAL_QUEUE_RESULT_VERIFICATIONS, "eo").depth(), 0);
+  EXPECT_EQ(Stats(v1::REFERRAL_QUEUE_RESULT_VERIFICATIONS, "eo").pending(), 0);
+}
+
+TEST_F(ReferralResultsTest, BadResultReportsAreRefusedWithTheRuleAndChangeNothing) {
+  Start();
+  StandardProviders();
+  v1::Case c = MustEnded();
+  const absl::CivilDay start(2026, 5, 15);
+  // From a provider that never had the participant: it does not learn the case exists.
+  clock_.Set(Stockholm(2026, 5, 20, 10));
+  EXPECT_EQ(Try("provider2", &RStub::ReportResult, ResultReq(c, start, Rid())).error_code(), grpc::StatusCode::NOT_FOUND);
+  // An end before its start.
+  v1::ReportResultRequest backwards = ResultReq(c, start, Rid());
+  *backwards.mutable_end_date() = D(2026, 5, 1);
+  grpc::Status s = Try("provider", &RStub::ReportResult, backwards);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("end_date"));
+  // Work that started more than two months after the end (2026-04-30 + 2 months = 2026-06-30).
+  s = Try("provider", &RStub::ReportResult, ResultReq(c, absl::CivilDay(2026, 7, 1), Rid()));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("start_date"));
+  // Reported after the window: the last day is 2026-06-30.
+  clock_.Set(Stockholm(2026, 7, 1, 10));
+  s = Try("provider", &RStub::ReportResult, ResultReq(c, start, Rid()));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("case.result"));
+  EXPECT_EQ(GetCase(c.case_id()).state(), v1::CASE_STATE_ENDED);
+  EXPECT_FALSE(GetCase(c.case_id()).has_result());
+  // Twice for the same case.
+  clock_.Set(Stockholm(2026, 6, 30, 10));
+  ASSERT_TRUE(Try("provider", &RStub::ReportResult, ResultReq(c, start, Rid())).ok());
+  s = Try("caseworker", &RStub::ReportResult, ResultReq(c, start, Rid()));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("case.transition"));
+  // A case that never started (ended while only assigned).
+  v1::Case never = MustChoose(MustAwaitChoice(), kProviderOrg);
+  v1::EndRequest end;
+  end.set_request_id(Rid());
+  end.set_case_id(never.case_id());
+  end.set_reason(v1::END_REASON_DEREGISTERED);
+  ASSERT_TRUE(Try("caseworker", &RStub::End, end).ok());
+  s = Try("caseworker", &RStub::ReportResult, ResultReq(never, absl::CivilDay(2026, 7, 1), Rid()));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(), HasSubstr("never started"));
 }
 
 }  // namespace
