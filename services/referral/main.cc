@@ -1,13 +1,14 @@
 // rusta-referral: wiring only. Connects to the assessment service and the provider registry with
 // this service's own certificate, loads the reference data, then serves rusta.v1.ReferralService
-// (see referral_handler.h). CompensationService (issue 6) still answers UNIMPLEMENTED.
+// (see referral_handler.h) and rusta.v1.CompensationService (compensation_handler.h).
 #include <cstdlib>
 #include <memory>
 
 #include "common/log/log.h"
 #include "common/server/service_main.h"
 #include "common/validation/municipality_codes.h"
-#include "rusta/v1/compensation.grpc.pb.h"
+#include "services/referral/compensation/tariff.h"
+#include "services/referral/compensation_handler.h"
 #include "services/referral/referral_config.h"
 #include "services/referral/referral_handler.h"
 #include "services/referral/result_register.h"
@@ -20,16 +21,33 @@ const redis::FunctionLibrary& ReferralLibrary();
 int main(int argc, char** argv) {
   using namespace rusta;
   referral::ReferralConfig config;
+  std::string tariff_dir;
   server::ServiceSpec spec{"referral", 50052, {lua::ReferralLibrary()}};
   return server::ServiceMain(argc, argv, spec,
-      [&config](config::ConfigParser& parser) { config = referral::ReadReferralConfig(parser); },
-      [&config](server::ServiceHost& host, server::RegisteredServices& services) {
+      [&config, &tariff_dir](config::ConfigParser& parser) {
+        config = referral::ReadReferralConfig(parser);
+        tariff_dir = parser.String("tariff-dir", RUSTA_COMPENSATION_TARIFF_DIR,
+                                   "directory of tariff files (*.tariff, format in compensation/tariff.h)");
+      },
+      [&config, &tariff_dir](server::ServiceHost& host, server::RegisteredServices& services) {
         // Kept for the life of the process.
         static std::unique_ptr<referral::AssessmentClient> assessment;
         static std::unique_ptr<referral::RegistryClient> registry;
         static std::unique_ptr<validation::MunicipalityCodes> municipalities;
         static std::unique_ptr<validation::PostalCodeDirectory> postal_codes;
         static std::unique_ptr<referral::ResultRegister> result_register;
+        static std::unique_ptr<referral::compensation::TariffSet> tariffs;
+        // A tariff that does not load stops the service, naming the file and line.
+        auto loaded_tariffs = referral::compensation::LoadTariffDirectory(tariff_dir);
+        if (!loaded_tariffs.ok()) {
+          log::Error("tariffs_not_loaded", {{"detail", loaded_tariffs.status().message()}});
+          std::exit(2);
+        }
+        tariffs = std::make_unique<referral::compensation::TariffSet>(std::move(*loaded_tariffs));
+        for (const auto& t : tariffs->tariffs()) {
+          log::Info("tariff_loaded", {{"version", t.version}, {"effective_from", absl::FormatCivilTime(t.effective_from)},
+                                      {"illustrative", t.illustrative ? "true" : "false"}});
+        }
         const server::ServerConfig& sc = host.config();
         referral::UpstreamOptions upstream{config.assessment_address, config.registry_address, sc.tls_cert,
                                            sc.tls_key, sc.tls_ca, config.upstream_tls_name,
@@ -67,6 +85,6 @@ int main(int argc, char** argv) {
                                                                 assessment.get(), registry.get(),
                                                                 municipalities.get(), postal_codes.get());
         handler.SetResultRegister(result_register.get());
-        services.Add<rusta::v1::CompensationService::CallbackService>("rusta.v1.CompensationService");
+        services.Add<referral::CompensationHandler>("rusta.v1.CompensationService", host, config, *tariffs);
       });
 }

@@ -34,6 +34,8 @@ ReferralConfig ReadReferralConfig(config::ConfigParser& p) {
                                 "deadline of calls to the assessment service and the registry");
   c.scheduler_interval_ms = p.Int("scheduler-interval-ms", c.scheduler_interval_ms, 0, 3600000,
                                   "how often due deadlines are looked for; 0 = no scheduler in this replica");
+  c.rating_feed = p.Bool("rating-feed", c.rating_feed,
+                         "whether the scheduler feeds case events to the registry's ratings and computes them daily");
   c.queue_visibility_ms = p.Int("queue-visibility-ms", c.queue_visibility_ms, 1000, 7 * 24 * 3600 * 1000LL,
                                 "a claimed queue item returns to its queue after this");
   c.events_max_length = p.Int("events-max-length", c.events_max_length, 1000, 1000000000,

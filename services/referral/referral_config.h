@@ -19,6 +19,9 @@ struct ReferralConfig {
   // The deadline scheduler: how often it looks for due deadlines; 0 turns it off (tests that
   // drive AssignDefaultProvider themselves, or a replica that should not schedule).
   int64_t scheduler_interval_ms = 1000;
+  // The scheduler also feeds starts, ends and verified results to the registry's rating input
+  // (rating_feed.h) and has the registry compute ratings once per Swedish day.
+  bool rating_feed = true;
   // A claimed caseworker item returns to its queue after this.
   int64_t queue_visibility_ms = 30 * 60 * 1000;
   // Events kept on the events stream (approximate; consumers must keep up).

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log/log.h"
+#include "common/server/proto_convert.h"
 #include "services/referral/referral_impl.h"
 
 namespace rusta::referral {
@@ -17,6 +18,7 @@ ReferralHandler::ReferralHandler(server::ServiceHost& host, ReferralConfig confi
   char name[256] = {0};
   gethostname(name, sizeof(name) - 1);
   scheduler_worker_ = absl::StrCat("scheduler-", name, "-", getpid(), "-", reinterpret_cast<uintptr_t>(this));
+  rating_feed_ = std::make_unique<RatingFeed>(impl_->registry, scheduler_worker_);
   if (impl_->config.scheduler_interval_ms > 0) scheduler_ = std::thread([this] { SchedulerLoop(); });
 }
 
@@ -41,6 +43,43 @@ absl::StatusOr<int> ReferralHandler::RunDueDeadlines() {
   return result;
 }
 
+absl::StatusOr<int> ReferralHandler::RunRatingFeed() {
+  absl::StatusOr<int> result = 0;
+  absl::Status s = impl_->host.executor().RunSync([&](redis::RedisConnection& redis) {
+    result = rating_feed_->RunOnce(redis, 1000);
+    if (!result.ok()) return result.status();
+    // Ratings are computed after the feed caught up (a failing feed is retried first, next tick).
+    return ComputeRatingsOncePerDay(redis);
+  });
+  if (!s.ok()) return s;
+  return result;
+}
+
+absl::Status ReferralHandler::ComputeRatingsOncePerDay(redis::RedisConnection& redis) {
+  const absl::CivilDay today = server::SwedishDay(impl_->Now());
+  std::lock_guard<std::mutex> lock(ratings_mu_);
+  if (ratings_day_ == today) return absl::OkStatus();
+  const std::string date = absl::FormatCivilTime(today);
+  // Exactly once across replicas: the first to set the day's key computes. Its request id makes a
+  // retry (after a lost answer) return the same run.
+  const std::string key = absl::StrCat("referral:ratings-computed:", date);
+  auto claimed = redis.Command({"SET", key, "1", "NX", "EX", "172800"});
+  if (!claimed.ok()) return claimed.status();
+  if (claimed->is_nil()) {  // another replica (or this one before a restart) has it
+    ratings_day_ = today;
+    return absl::OkStatus();
+  }
+  absl::Status computed = impl_->registry->ComputeRatings(absl::StrCat("ratings-", date), server::FromCivilDay(today));
+  if (!computed.ok()) {
+    // Give the day back so that the next tick (of any replica) tries again.
+    (void)redis.Command({"DEL", key});
+    return computed;
+  }
+  ratings_day_ = today;
+  log::Info("ratings_computed", {{"as_of", date}});
+  return absl::OkStatus();
+}
+
 void ReferralHandler::SchedulerLoop() {
   const auto interval = std::chrono::milliseconds(impl_->config.scheduler_interval_ms);
   std::unique_lock<std::mutex> lock(mu_);
@@ -53,6 +92,15 @@ void ReferralHandler::SchedulerLoop() {
                                             {"detail", handled.status().message()}});
       } else if (*handled > 0) {
         log::Info("deadline_scheduler", {{"handled", absl::StrCat(*handled)}});
+      }
+      if (impl_->config.rating_feed) {
+        auto fed = RunRatingFeed();
+        if (!fed.ok()) {
+          log::Warning("rating_feed", {{"status", absl::StatusCodeToString(fed.status().code())},
+                                       {"detail", fed.status().message()}});
+        } else if (*fed > 0) {
+          log::Info("rating_feed", {{"handled", absl::StrCat(*fed)}});
+        }
       }
     }
     lock.lock();

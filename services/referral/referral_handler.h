@@ -7,12 +7,16 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
+
+#include "absl/time/civil_time.h"
 
 #include "common/identity/policy.h"
 #include "common/server/service_host.h"
 #include "common/validation/municipality_codes.h"
 #include "rusta/v1/referral.grpc.pb.h"
+#include "services/referral/rating_feed.h"
 #include "services/referral/referral_config.h"
 #include "services/referral/result_register.h"
 #include "services/referral/upstream_clients.h"
@@ -35,6 +39,10 @@ class ReferralHandler final : public rusta::v1::ReferralService::CallbackService
   void SetResultRegister(const ResultRegister* r);
   // Runs the scheduler's step once (tests; the scheduler thread calls it every interval).
   absl::StatusOr<int> RunDueDeadlines();
+  // The rating feed's step once (tests; the scheduler runs it after RunDueDeadlines when
+  // config.rating_feed): feeds new case events to the registry's rating input, then, once per
+  // Swedish day, has the registry compute ratings. Returns how many events it handled.
+  absl::StatusOr<int> RunRatingFeed();
 
   using Ctx = grpc::CallbackServerContext;
   using Reactor = grpc::ServerUnaryReactor;
@@ -76,10 +84,15 @@ class ReferralHandler final : public rusta::v1::ReferralService::CallbackService
 
  private:
   void SchedulerLoop();
+  // ComputeRatings as of today unless this replica or another already did it today.
+  absl::Status ComputeRatingsOncePerDay(redis::RedisConnection& redis);
 
   std::shared_ptr<ReferralImpl> impl_;
   identity::Policy policy_;
   std::string scheduler_worker_;
+  std::unique_ptr<RatingFeed> rating_feed_;
+  std::mutex ratings_mu_;
+  std::optional<absl::CivilDay> ratings_day_;  // the last Swedish day ratings were computed for
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;

@@ -148,6 +148,24 @@ class GrpcRegistryClient final : public RegistryClient {
     return resp;
   }
 
+  absl::Status RecordParticipantOutcome(const std::string& request_id, const v1::ParticipantOutcome& outcome) override {
+    v1::RecordParticipantOutcomeRequest req;
+    req.set_request_id(request_id);
+    *req.mutable_outcome() = outcome;
+    v1::RecordParticipantOutcomeResponse resp;
+    CallContext ctx(options_);
+    return FromGrpc(stub_->RecordParticipantOutcome(ctx.get(), req, &resp), "provider-registry");
+  }
+
+  absl::Status ComputeRatings(const std::string& request_id, const v1::Date& as_of) override {
+    v1::ComputeRatingsRequest req;
+    req.set_request_id(request_id);
+    *req.mutable_as_of() = as_of;
+    v1::ComputeRatingsResponse resp;
+    CallContext ctx(options_);
+    return FromGrpc(stub_->ComputeRatings(ctx.get(), req, &resp), "provider-registry");
+  }
+
  private:
   UpstreamOptions options_;
   std::unique_ptr<v1::ProviderRegistryService::Stub> stub_;

@@ -34,6 +34,11 @@ class RegistryClient {
       const std::string& request_id, const std::string& municipality_code,
       const std::string& postal_code, const rusta::v1::Date& as_of, const std::string& case_id,
       const std::vector<std::string>& exclude) = 0;
+  // Rating input: upserts the outcome by (case_id, organisation_number) (idempotent by request_id).
+  virtual absl::Status RecordParticipantOutcome(const std::string& request_id,
+                                                const rusta::v1::ParticipantOutcome& outcome) = 0;
+  // A new rating run as of the date (idempotent by request_id).
+  virtual absl::Status ComputeRatings(const std::string& request_id, const rusta::v1::Date& as_of) = 0;
 };
 
 struct UpstreamOptions {

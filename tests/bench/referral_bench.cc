@@ -91,6 +91,9 @@
 #include "services/provider-registry/reference_data.h"
 #include "services/provider-registry/registry_handler.h"
 #include "services/referral/referral_config.h"
+#include "services/referral/compensation/tariff.h"
+#include "services/referral/compensation_handler.h"
+#include "rusta/v1/compensation.grpc.pb.h"
 #include "services/referral/referral_handler.h"
 #include "services/referral/upstream_clients.h"
 #include "tests/bench/echo.grpc.pb.h"
@@ -831,6 +834,14 @@ int main(int argc, char** argv) {
   referral::ReferralHandler referral_handler(referral_host, referral_config, assessment_client.get(),
                                              registry_client.get(), &*municipalities, &*postal_codes);
   referral_host.AddService(&referral_handler, "rusta.v1.ReferralService");
+  // The compensation engine and ledger (issue 6) in the same process, on the shipped tariff.
+  auto tariffs = referral::compensation::LoadTariffDirectory(RUSTA_COMPENSATION_TARIFF_DIR);
+  if (!tariffs.ok()) {
+    std::fprintf(stderr, "tariffs: %s\n", std::string(tariffs.status().message()).c_str());
+    return 1;
+  }
+  referral::CompensationHandler compensation_handler(referral_host, referral_config, *tariffs);
+  referral_host.AddService(&compensation_handler, "rusta.v1.CompensationService");
   ShutdownFirst shutdown_referral{referral_host};
   if (absl::Status s = referral_host.Start(); !s.ok()) {
     std::fprintf(stderr, "referral host: %s\n", std::string(s.message()).c_str());
@@ -1441,6 +1452,65 @@ int main(int argc, char** argv) {
                 per(memory_ended - memory_no_idem, finished), per(memory_no_idem - memory_before_cases, finished));
   }
   std::fflush(stdout);
+
+  // ---- compensation (issue 6): the engine over the year's events, a month settled, the year replayed ----
+  {
+    std::printf("\ncompensation: the engine over the year's events, then SettleMonth(2027-01) and "
+                "ReplayPayments(2026-01-01..2027-12-31) over gRPC as admin\n");
+    const absl::Time engine_start = absl::Now();
+    auto handled = compensation_handler.RunEngine();
+    const double engine_s = absl::ToDoubleSeconds(absl::Now() - engine_start);
+    auto lines = stats.Command({"HLEN", "ledger:{ledger}:lines"});
+    const int64_t line_count = lines.ok() ? lines->integer : -1;
+    if (!handled.ok()) {
+      std::fprintf(stderr, "engine: %s\n", std::string(handled.status().message()).c_str());
+      ++errors;
+    }
+    std::printf("  engine: %lld events, %lld payment lines created in %.2f s = %.0f lines/s (%.1f lines per case)\n",
+                static_cast<long long>(handled.ok() ? *handled : 0), static_cast<long long>(line_count), engine_s,
+                engine_s > 0 ? line_count / engine_s : 0.0, per(line_count, finished));
+    auto comp = v1::CompensationService::NewStub(
+        testing::Pki::Channel(referral_host.port(), pki.ClientCredentials("admin")));
+    v1::SettleMonthRequest settle;
+    settle.set_request_id("bench-settle-2027-01");
+    settle.mutable_month()->set_year(2027);
+    settle.mutable_month()->set_month(1);
+    v1::SettleMonthResponse settled;
+    grpc::ClientContext settle_ctx;
+    settle_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(30));
+    const absl::Time settle_start = absl::Now();
+    grpc::Status ss = comp->SettleMonth(&settle_ctx, settle, &settled);
+    const double settle_s = absl::ToDoubleSeconds(absl::Now() - settle_start);
+    if (!ss.ok()) {
+      std::fprintf(stderr, "SettleMonth: %s\n", ss.error_message().c_str());
+      ++errors;
+    }
+    int64_t total_ore = 0;
+    for (const auto& st : settled.statements()) total_ore += st.total().ore();
+    std::printf("  SettleMonth 2027-01: %d statements, %lld lines settled, %.2f SEK, in %.2f s = %.0f lines/s "
+                "(incl. the engine's catch-up over every started case)\n",
+                settled.statements_size(), static_cast<long long>(settled.lines_settled()), total_ore / 100.0, settle_s,
+                settle_s > 0 ? settled.lines_settled() / settle_s : 0.0);
+    v1::ReplayPaymentsRequest replay;
+    *replay.mutable_period()->mutable_start() = server::FromCivilDay(absl::CivilDay(2026, 1, 1));
+    *replay.mutable_period()->mutable_end() = server::FromCivilDay(absl::CivilDay(2027, 12, 31));
+    v1::ReplayPaymentsResponse replayed;
+    grpc::ClientContext replay_ctx;
+    replay_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(30));
+    const absl::Time replay_start = absl::Now();
+    grpc::Status rs = comp->ReplayPayments(&replay_ctx, replay, &replayed);
+    const double replay_s = absl::ToDoubleSeconds(absl::Now() - replay_start);
+    if (!rs.ok()) {
+      std::fprintf(stderr, "ReplayPayments: %s\n", rs.error_message().c_str());
+      ++errors;
+    }
+    std::printf("  ReplayPayments of the whole year: %lld case events replayed, %lld lines compared, %lld differences "
+                "(target 0), in %.2f s\n",
+                static_cast<long long>(replayed.events_replayed()), static_cast<long long>(replayed.lines_compared()),
+                static_cast<long long>(replayed.difference_count()), replay_s);
+    if (replayed.difference_count() != 0) ++errors;
+    std::fflush(stdout);
+  }
 
   const int64_t echo_errors = echo_before.result.errors + echo_after.result.errors;
   if (errors != 0 || echo_errors != 0) {

@@ -21,6 +21,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <array>
 #include <set>
 #include <string>
 #include <thread>
@@ -46,7 +47,10 @@
 #include "services/provider-registry/reference_data.h"
 #include "services/provider-registry/registry_handler.h"
 #include "services/referral/referral_config.h"
+#include "services/referral/compensation/tariff.h"
+#include "services/referral/compensation_handler.h"
 #include "services/referral/referral_handler.h"
+#include "rusta/v1/compensation.grpc.pb.h"
 #include "services/referral/upstream_clients.h"
 #include "tests/support/pki.h"
 #include "tests/support/temp_dir.h"
@@ -262,7 +266,18 @@ class ReferralServiceTest : public ::testing::Test {
     std::unique_ptr<RegistryClient> registry;
     std::unique_ptr<ReferralHandler> handler;
     std::unique_ptr<server::AuditHandler> audit;
+    std::unique_ptr<CompensationHandler> compensation;
   };
+
+  // The shipped (illustrative) tariff, loaded once.
+  static const compensation::TariffSet& Tariffs() {
+    static const compensation::TariffSet* tariffs = [] {
+      auto t = compensation::LoadTariffDirectory(RUSTA_COMPENSATION_TARIFF_DIR);
+      EXPECT_TRUE(t.ok()) << t.status();
+      return new compensation::TariffSet(t.ok() ? std::move(*t) : compensation::TariffSet());
+    }();
+    return *tariffs;
+  }
 
   // Starts the assessment service, the registry and `replicas` referral hosts.
   void Start(int replicas = 1, std::function<void(ReferralConfig&)> adjust = nullptr) {
@@ -324,6 +339,8 @@ class ReferralServiceTest : public ::testing::Test {
       r.audit = std::make_unique<server::AuditHandler>(*r.host);
       r.host->AddService(r.handler.get(), "rusta.v1.ReferralService");
       r.host->AddService(r.audit.get(), "rusta.v1.AuditService");
+      r.compensation = std::make_unique<CompensationHandler>(*r.host, config, Tariffs());
+      r.host->AddService(r.compensation.get(), "rusta.v1.CompensationService");
       ASSERT_TRUE(r.host->Start().ok());
       replicas_.push_back(std::move(r));
     }
@@ -2364,6 +2381,262 @@ TEST_F(ReferralResultsTest, BadResultReportsAreRefusedWithTheRuleAndChangeNothin
   s = Try("caseworker", &RStub::ReportResult, ResultReq(never, absl::CivilDay(2026, 7, 1), Rid()));
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(s.error_message(), HasSubstr("never started"));
+}
+
+TEST_F(ReferralResultsTest, RatingInputFollowsStartsEndsAndVerifiedResults) {
+  Start(2);
+  StandardProviders();
+  // The registry's stored outcome of the case with a provider, and its rating runs.
+  auto outcome = [&](const std::string& case_id, const std::string& org) {
+    redis::RedisConnection conn(redis_.options());
+    auto reply = conn.Command({"HGET", "registry:{registry}:outcomes", case_id + "|" + org});
+    EXPECT_TRUE(reply.ok());
+    std::optional<v1::ParticipantOutcome> out;
+    if (reply.ok() && reply->is_string()) {
+      out.emplace();
+      EXPECT_TRUE(out->ParseFromString(reply->str));
+    }
+    return out;
+  };
+  auto outcomes_of_case = [&](const std::string& case_id) {
+    redis::RedisConnection conn(redis_.options());
+    auto reply = conn.Command({"HKEYS", "registry:{registry}:outcomes"});
+    EXPECT_TRUE(reply.ok());
+    int n = 0;
+    if (reply.ok()) {
+      for (const auto& k : reply->elements) n += absl::StartsWith(k.str, case_id + "|") ? 1 : 0;
+    }
+    return n;
+  };
+  auto runs = [&] {
+    v1::ListRatingRunsRequest req;
+    req.set_page_size(100);
+    v1::ListRatingRunsResponse resp;
+    grpc::Status s = Invoke(Reg("admin"), &RegStub::ListRatingRuns, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return std::vector<v1::RatingRun>(resp.runs().begin(), resp.runs().end());
+  };
+  auto same_day = [](const v1::Date& d, int y, int m, int day) {
+    return d.year() == y && d.month() == m && d.day() == day;
+  };
+
+  // Started 2026-03-02 with `provider`, ended 2026-04-30; the clock is on 2026-05-01.
+  v1::Case c = MustEnded();
+  auto fed = Handler().RunRatingFeed();
+  ASSERT_TRUE(fed.ok()) << fed.status();
+  EXPECT_GT(*fed, 0);
+  auto o = outcome(c.case_id(), kProviderOrg);
+  ASSERT_TRUE(o.has_value());
+  EXPECT_EQ(o->level(), c.level());
+  EXPECT_TRUE(same_day(o->started_on(), 2026, 3, 2)) << o->DebugString();
+  EXPECT_TRUE(same_day(o->ended_on(), 2026, 4, 30)) << o->DebugString();
+  // (The registry's merge may leave an empty Date for "not verified"; no day is set.)
+  EXPECT_EQ(o->result_verified_on().year(), 0) << o->DebugString();
+  EXPECT_EQ(outcomes_of_case(c.case_id()), 1);
+  // The day's ratings were computed once, as of today.
+  auto before = runs();
+  ASSERT_EQ(before.size(), 1u);
+  EXPECT_TRUE(same_day(before[0].as_of(), 2026, 5, 1));
+
+  // The result is reported and verified by the register at its 4-month mark.
+  auto reg = Register({absl::StrCat(c.person_id(), ",5560743089,Volvo Personvagnar AB,2026-05-15,,100,no")});
+  Handler().SetResultRegister(reg.get());
+  clock_.Set(Stockholm(2026, 5, 20, 10));
+  ASSERT_TRUE(Try("provider", &RStub::ReportResult, ResultReq(c, absl::CivilDay(2026, 5, 15), Rid())).ok());
+  clock_.Set(Stockholm(2026, 9, 15, 0, 30));
+  ASSERT_EQ(*Handler().RunDueDeadlines(), 1);
+  ASSERT_EQ(GetCase(c.case_id()).state(), v1::CASE_STATE_RESULT_VERIFIED);
+
+  fed = Handler().RunRatingFeed();
+  ASSERT_TRUE(fed.ok()) << fed.status();
+  EXPECT_GT(*fed, 0);
+  o = outcome(c.case_id(), kProviderOrg);
+  ASSERT_TRUE(o.has_value());
+  EXPECT_TRUE(same_day(o->started_on(), 2026, 3, 2)) << o->DebugString();
+  EXPECT_TRUE(same_day(o->ended_on(), 2026, 4, 30)) << o->DebugString();
+  EXPECT_TRUE(same_day(o->result_verified_on(), 2026, 9, 15)) << o->DebugString();
+  EXPECT_EQ(outcomes_of_case(c.case_id()), 1);
+  auto after = runs();
+  ASSERT_EQ(after.size(), 2u);
+  EXPECT_TRUE(same_day(after[0].as_of(), 2026, 9, 15));  // newest first
+  EXPECT_GE(after[0].sample_size(), 1);
+
+  // Again, on this replica and on the other: nothing left to feed, no second run for the day.
+  const std::string stored = o->SerializeAsString();
+  fed = Handler().RunRatingFeed();
+  ASSERT_TRUE(fed.ok()) << fed.status();
+  EXPECT_EQ(*fed, 0);
+  fed = Handler(1).RunRatingFeed();
+  ASSERT_TRUE(fed.ok()) << fed.status();
+  EXPECT_EQ(*fed, 0);
+  ASSERT_TRUE(outcome(c.case_id(), kProviderOrg).has_value());
+  EXPECT_EQ(outcome(c.case_id(), kProviderOrg)->SerializeAsString(), stored);
+  EXPECT_EQ(runs().size(), 2u);
+  {
+    redis::RedisConnection conn(redis_.options());
+    auto pending = conn.Command({"XPENDING", "events:referral", "ratings"});
+    ASSERT_TRUE(pending.ok());
+    ASSERT_TRUE(pending->is_array());
+    EXPECT_EQ(pending->elements[0].integer, 0);  // everything acknowledged
+    auto claimed = conn.Command({"GET", "referral:ratings-computed:2026-09-15"});
+    ASSERT_TRUE(claimed.ok());
+    EXPECT_EQ(claimed->str, "1");
+  }
+  // The next day the other replica computes the day's run (once).
+  clock_.Set(Stockholm(2026, 9, 16, 0, 30));
+  ASSERT_TRUE(Handler(1).RunRatingFeed().ok());
+  ASSERT_TRUE(Handler().RunRatingFeed().ok());
+  after = runs();
+  ASSERT_EQ(after.size(), 3u);
+  EXPECT_TRUE(same_day(after[0].as_of(), 2026, 9, 16));
+}
+
+// ---- Compensation (issue 6): the ledger from case events ----
+
+class CompensationTest : public ReferralResultsTest {
+ protected:
+  using CStub = v1::CompensationService::Stub;
+  CStub* Comp(const std::string& who) {
+    auto& stub = comp_stubs_[who];
+    if (!stub) stub = v1::CompensationService::NewStub(
+                   testing::Pki::Channel(replicas_[0].host->port(), pki_->ClientCredentials(who)));
+    return stub.get();
+  }
+  std::vector<v1::PaymentLine> Lines(const std::string& who, const std::string& case_id, const std::string& statement = "") {
+    v1::ListPaymentLinesRequest req;
+    req.set_case_id(case_id);
+    req.set_statement_id(statement);
+    v1::ListPaymentLinesResponse resp;
+    grpc::Status s = Invoke(Comp(who), &CStub::ListPaymentLines, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return {resp.lines().begin(), resp.lines().end()};
+  }
+  // A case through its whole path: decided, chosen, started 2026-03-02, a March report with 2
+  // interpreter hours, ended (WORK) 2026-04-30, work from 2026-05-15 reported and checked against
+  // a register that shows `register_line` (after the person id) at the 4-month mark.
+  v1::Case PathToVerification(const std::string& register_line) {
+    v1::Case c = MustEnded();
+    EXPECT_TRUE(Monthly("provider", c.case_id(), 2026, 3, {Hours(v1::ACTIVITY_CATEGORY_INDIVIDUAL_MEETING, 10)}).ok());
+    register_ = Register({c.person_id() + register_line});
+    Handler().SetResultRegister(register_.get());
+    clock_.Set(Stockholm(2026, 5, 20, 10));
+    EXPECT_TRUE(Try("provider", &RStub::ReportResult, ResultReq(c, absl::CivilDay(2026, 5, 15), Rid())).ok());
+    clock_.Set(Stockholm(2026, 9, 15, 8));
+    EXPECT_TRUE(Handler().RunDueDeadlines().ok());
+    return GetCase(c.case_id());
+  }
+  std::unique_ptr<ResultRegister> register_;
+  std::map<std::string, std::unique_ptr<CStub>> comp_stubs_;
+};
+
+// The illustrative tariff of domain.md section 5, in öre, written out here: [level A, B, C].
+const std::map<v1::PaymentComponent, std::array<int64_t, 3>> kTariff = {
+    {v1::PAYMENT_COMPONENT_BASIC, {180000, 220000, 260000}},
+    {v1::PAYMENT_COMPONENT_RESULT, {1200000, 1600000, 2000000}},
+    {v1::PAYMENT_COMPONENT_SPEED_BONUS, {400000, 500000, 600000}},
+    {v1::PAYMENT_COMPONENT_SUPPLEMENTARY, {300000, 400000, 500000}},
+    {v1::PAYMENT_COMPONENT_INTERPRETER, {45000, 45000, 45000}}};
+
+TEST_F(CompensationTest, AWholePathToAVerifiedResultPaysExactlyTheExpectedLinesOnce) {
+  Start();
+  StandardProviders();
+  v1::Case c = PathToVerification(",5560743089,Volvo Personvagnar AB,2026-05-15,,100,no");
+  ASSERT_EQ(c.state(), v1::CASE_STATE_RESULT_VERIFIED);
+  const int level = static_cast<int>(c.level()) - 1;
+  ASSERT_GE(level, 0);
+  ASSERT_TRUE(replicas_[0].compensation->RunEngine().ok());
+
+  // Expected, independently: basic for March and April 2026 (full time, no parallel measure); 2
+  // interpreter hours in March; the result (verified 2026-09-15); the speed bonus (work started on
+  // day 75 of the service: 2026-03-02 is day 1, 2026-05-15 is day 75 <= 90); the supplementary
+  // payment (unsubsidised work at 100 % >= 80 %).
+  std::multiset<std::pair<int, int64_t>> expected = {
+      {v1::PAYMENT_COMPONENT_BASIC, kTariff.at(v1::PAYMENT_COMPONENT_BASIC)[level]},
+      {v1::PAYMENT_COMPONENT_BASIC, kTariff.at(v1::PAYMENT_COMPONENT_BASIC)[level]},
+      {v1::PAYMENT_COMPONENT_INTERPRETER, 2 * kTariff.at(v1::PAYMENT_COMPONENT_INTERPRETER)[level]},
+      {v1::PAYMENT_COMPONENT_RESULT, kTariff.at(v1::PAYMENT_COMPONENT_RESULT)[level]},
+      {v1::PAYMENT_COMPONENT_SPEED_BONUS, kTariff.at(v1::PAYMENT_COMPONENT_SPEED_BONUS)[level]},
+      {v1::PAYMENT_COMPONENT_SUPPLEMENTARY, kTariff.at(v1::PAYMENT_COMPONENT_SUPPLEMENTARY)[level]}};
+  std::vector<v1::PaymentLine> lines = Lines("eo", c.case_id());
+  std::multiset<std::pair<int, int64_t>> got;
+  std::set<std::string> months;
+  for (const auto& l : lines) {
+    got.insert({l.component(), l.amount().ore()});
+    EXPECT_EQ(l.organisation_number(), kProviderOrg);
+    EXPECT_EQ(l.tariff_version(), "illustrative-2020");
+    EXPECT_FALSE(l.source_event_ids().empty()) << l.idempotency_key();
+    EXPECT_FALSE(l.part_time_or_parallel_cut());
+    if (l.component() == v1::PAYMENT_COMPONENT_BASIC) months.insert(absl::StrCat(l.period().year(), "-", l.period().month()));
+    if (l.component() == v1::PAYMENT_COMPONENT_RESULT) {
+      // The verification's event is what the result payment rests on.
+      EXPECT_EQ(l.event_id(), c.history(c.history_size() - 1).event_id());
+    }
+  }
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(months, (std::set<std::string>{"2026-3", "2026-4"}));
+
+  // The same events again: no new line. A replay of the year finds no difference.
+  ASSERT_TRUE(replicas_[0].compensation->RunEngine().ok());
+  EXPECT_EQ(Lines("eo", c.case_id()).size(), lines.size());
+  v1::ReplayPaymentsRequest replay;
+  *replay.mutable_period()->mutable_start() = D(2026, 1, 1);
+  *replay.mutable_period()->mutable_end() = D(2026, 12, 31);
+  v1::ReplayPaymentsResponse replayed;
+  ASSERT_TRUE(Invoke(Comp("eo"), &CStub::ReplayPayments, replay, &replayed).ok());
+  EXPECT_EQ(replayed.difference_count(), 0);
+  EXPECT_EQ(replayed.lines_compared(), static_cast<int64_t>(lines.size()));
+
+  // Settlement of September: one statement with every line, matching their sum; a second
+  // settlement of the month finds nothing new.
+  v1::SettleMonthRequest settle;
+  settle.set_request_id(Rid());
+  settle.mutable_month()->set_year(2026);
+  settle.mutable_month()->set_month(9);
+  v1::SettleMonthResponse settled;
+  grpc::Status s = Invoke(Comp("admin"), &CStub::SettleMonth, settle, &settled);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(settled.statements_size(), 1);
+  const v1::Statement& st = settled.statements(0);
+  int64_t sum = 0;
+  for (const auto& [component, amount] : expected) sum += amount;
+  EXPECT_EQ(st.total().ore(), sum);
+  EXPECT_EQ(st.line_count(), static_cast<int64_t>(expected.size()));
+  int64_t listed = 0;
+  for (const auto& l : Lines("eo", c.case_id(), st.statement_id())) listed += l.amount().ore();
+  EXPECT_EQ(listed, st.total().ore());
+  v1::SettleMonthRequest again = settle;
+  again.set_request_id(Rid());
+  v1::SettleMonthResponse none;
+  ASSERT_TRUE(Invoke(Comp("admin"), &CStub::SettleMonth, again, &none).ok());
+  EXPECT_EQ(none.statements_size(), 0);
+  // Only the engine writes: a caseworker may not settle; the provider reads its own lines without
+  // person ids, another provider none of them.
+  EXPECT_EQ(Invoke(Comp("caseworker"), &CStub::SettleMonth, again, &none).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  for (const auto& l : Lines("provider", c.case_id())) EXPECT_TRUE(l.person_id().empty());
+  EXPECT_EQ(Lines("provider", c.case_id()).size(), lines.size());
+  EXPECT_TRUE(Lines("provider2", c.case_id()).empty());
+  // The report: all of it paid to the one provider, basic vs result shares.
+  v1::GetPaymentReportRequest report;
+  *report.mutable_period()->mutable_start() = D(2026, 1, 1);
+  *report.mutable_period()->mutable_end() = D(2026, 12, 31);
+  v1::GetPaymentReportResponse rep;
+  ASSERT_TRUE(Invoke(Comp("eo"), &CStub::GetPaymentReport, report, &rep).ok());
+  ASSERT_EQ(rep.providers_size(), 1);
+  const int64_t basic = 2 * kTariff.at(v1::PAYMENT_COMPONENT_BASIC)[level];
+  EXPECT_NEAR(rep.providers(0).basic_share(), static_cast<double>(basic) / sum, 1e-9);
+}
+
+TEST_F(CompensationTest, AResultThatFailsVerificationPaysNothingForTheResult) {
+  Start();
+  StandardProviders();
+  v1::Case c = PathToVerification(",5560743089,Volvo Personvagnar AB,2026-05-15,2026-07-31,100,no");
+  ASSERT_EQ(c.state(), v1::CASE_STATE_ENDED);
+  ASSERT_TRUE(replicas_[0].compensation->RunEngine().ok());
+  for (const auto& l : Lines("eo", c.case_id())) {
+    EXPECT_TRUE(l.component() == v1::PAYMENT_COMPONENT_BASIC || l.component() == v1::PAYMENT_COMPONENT_INTERPRETER)
+        << l.idempotency_key();
+  }
+  EXPECT_EQ(Lines("eo", c.case_id()).size(), 3u);  // March, April, March's interpreter hours
 }
 
 }  // namespace

@@ -1,0 +1,172 @@
+#include "services/referral/ledger_store.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace rusta::referral {
+namespace {
+
+std::string Serialize(const google::protobuf::Message& m) {
+  std::string out;
+  m.SerializeToString(&out);
+  return out;
+}
+
+}  // namespace
+
+std::string LedgerStore::LinesKey() { return "ledger:{ledger}:lines"; }
+std::string LedgerStore::KeysKey() { return "ledger:{ledger}:keys"; }
+std::string LedgerStore::ByDateKey() { return "ledger:{ledger}:by-date"; }
+std::string LedgerStore::OrgsKey() { return "ledger:{ledger}:orgs"; }
+std::string LedgerStore::CaseKey(const std::string& case_id) { return absl::StrCat("ledger:{ledger}:case:", case_id); }
+std::string LedgerStore::OrgKey(const std::string& org) { return absl::StrCat("ledger:{ledger}:org:", org); }
+std::string LedgerStore::UnsettledKey(const std::string& org) { return absl::StrCat("ledger:{ledger}:unsettled:", org); }
+std::string LedgerStore::StatementsKey() { return "ledger:{ledger}:statements"; }
+std::string LedgerStore::StatementIndexKey() { return "ledger:{ledger}:statement-index"; }
+int64_t LedgerStore::DateScore(absl::CivilDay d) { return d.year() * 10000 + d.month() * 100 + d.day(); }
+
+std::string MonthField(const std::string& org, const rusta::v1::YearMonth& month) {
+  return absl::StrFormat("%s|%04d-%02d", org, month.year(), month.month());
+}
+
+absl::StatusOr<int64_t> LedgerStore::Append(redis::RedisConnection& redis, const std::string& case_id,
+                                            const std::vector<rusta::v1::PaymentLine>& lines,
+                                            const std::vector<absl::CivilDay>& dates,
+                                            const rusta::v1::AuditEvent& event) const {
+  if (lines.empty()) return 0;
+  if (dates.size() != lines.size()) return absl::InternalError("ledger append: one date per line");
+  std::vector<std::string> keys = {LinesKey(), KeysKey(), ByDateKey(), audit_.events_key(), audit_.heads_key(),
+                                   OrgsKey()};
+  std::vector<std::string> line_args;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const rusta::v1::PaymentLine& l = lines[i];
+    keys.push_back(CaseKey(l.case_id()));
+    keys.push_back(OrgKey(l.organisation_number()));
+    keys.push_back(UnsettledKey(l.organisation_number()));
+    line_args.insert(line_args.end(), {l.idempotency_key(), l.line_id(), Serialize(l),
+                                       absl::StrCat(DateScore(dates[i])), l.organisation_number()});
+  }
+  const std::string chain = audit::SubjectChain("ledger", case_id);
+  for (int attempt = 0;; ++attempt) {
+    audit::AuditLog::PauseBeforeRetry(attempt);
+    auto head = redis.Command(audit_.HeadCommand(chain));
+    if (!head.ok()) return head.status();
+    audit::PreparedEvent prepared = audit::AuditLog::Prepare(chain, *head, event);
+    std::vector<std::string> args = prepared.args;
+    args.insert(args.end(), line_args.begin(), line_args.end());
+    auto reply = redis.Call("ledger_append", keys, args);
+    if (audit::AuditLog::IsChainConflict(reply.status()) && attempt + 1 < audit::AuditLog::kMaxAttempts) continue;
+    if (!reply.ok()) return reply.status();
+    return reply->integer;
+  }
+}
+
+absl::StatusOr<std::vector<rusta::v1::PaymentLine>> LedgerStore::Lines(redis::RedisConnection& redis,
+                                                                       const std::vector<std::string>& ids) const {
+  std::vector<rusta::v1::PaymentLine> out;
+  for (size_t i = 0; i < ids.size(); i += 1000) {
+    std::vector<std::string> cmd = {"HMGET", LinesKey()};
+    cmd.insert(cmd.end(), ids.begin() + i, ids.begin() + std::min(ids.size(), i + 1000));
+    auto reply = redis.Command(cmd);
+    if (!reply.ok()) return reply.status();
+    for (const auto& v : reply->elements) {
+      if (!v.is_string()) continue;
+      rusta::v1::PaymentLine l;
+      if (!l.ParseFromString(v.str)) return absl::DataLossError("stored payment line does not parse");
+      out.push_back(std::move(l));
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<rusta::v1::PaymentLine>> LedgerStore::CaseLines(redis::RedisConnection& redis,
+                                                                           const std::string& case_id) const {
+  auto ids = redis.Command({"SMEMBERS", CaseKey(case_id)});
+  if (!ids.ok()) return ids.status();
+  std::vector<std::string> list;
+  for (const auto& v : ids->elements) list.push_back(v.str);
+  return Lines(redis, list);
+}
+
+absl::StatusOr<std::vector<std::string>> LedgerStore::IdsByDate(redis::RedisConnection& redis, const std::string& zset,
+                                                                int64_t from, int64_t to) const {
+  auto reply = redis.Command({"ZRANGEBYSCORE", zset, absl::StrCat(from), absl::StrCat(to)});
+  if (!reply.ok()) return reply.status();
+  std::vector<std::string> out;
+  for (const auto& v : reply->elements) out.push_back(v.str);
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> LedgerStore::Orgs(redis::RedisConnection& redis) const {
+  auto reply = redis.Command({"SMEMBERS", OrgsKey()});
+  if (!reply.ok()) return reply.status();
+  std::vector<std::string> out;
+  for (const auto& v : reply->elements) out.push_back(v.str);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+absl::StatusOr<std::vector<rusta::v1::Statement>> LedgerStore::MonthStatements(
+    redis::RedisConnection& redis, const std::string& org, const rusta::v1::YearMonth& month) const {
+  const std::string field = MonthField(org, month);
+  auto count = redis.Command({"HGET", StatementIndexKey(), field});
+  if (!count.ok()) return count.status();
+  int64_t n = 0;
+  if (count->is_string()) (void)absl::SimpleAtoi(count->str, &n);
+  std::vector<rusta::v1::Statement> out;
+  if (n == 0) return out;
+  std::vector<std::string> cmd = {"HMGET", StatementIndexKey()};
+  for (int64_t i = 1; i <= n; ++i) cmd.push_back(absl::StrCat(field, "|", i));
+  auto ids = redis.Command(cmd);
+  if (!ids.ok()) return ids.status();
+  std::vector<std::string> get = {"HMGET", StatementsKey()};
+  for (const auto& v : ids->elements) get.push_back(v.str);
+  auto data = redis.Command(get);
+  if (!data.ok()) return data.status();
+  for (const auto& v : data->elements) {
+    rusta::v1::Statement s;
+    if (v.is_string() && s.ParseFromString(v.str)) out.push_back(std::move(s));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<rusta::v1::Statement>> LedgerStore::AllStatements(redis::RedisConnection& redis) const {
+  auto reply = redis.Command({"HVALS", StatementsKey()});
+  if (!reply.ok()) return reply.status();
+  std::vector<rusta::v1::Statement> out;
+  for (const auto& v : reply->elements) {
+    rusta::v1::Statement s;
+    if (!s.ParseFromString(v.str)) return absl::DataLossError("stored statement does not parse");
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+absl::Status LedgerStore::Settle(redis::RedisConnection& redis, const rusta::v1::Statement& statement,
+                                 const std::vector<rusta::v1::PaymentLine>& lines, int64_t statements_read,
+                                 const rusta::v1::AuditEvent& event) const {
+  const std::vector<std::string> keys = {LinesKey(), StatementsKey(), StatementIndexKey(),
+                                         UnsettledKey(statement.organisation_number()), audit_.events_key(),
+                                         audit_.heads_key()};
+  const std::string chain = audit::SubjectChain("ledger", statement.organisation_number());
+  for (int attempt = 0;; ++attempt) {
+    audit::AuditLog::PauseBeforeRetry(attempt);
+    auto head = redis.Command(audit_.HeadCommand(chain));
+    if (!head.ok()) return head.status();
+    audit::PreparedEvent prepared = audit::AuditLog::Prepare(chain, *head, event);
+    std::vector<std::string> args = prepared.args;
+    args.insert(args.end(), {statement.statement_id(), Serialize(statement),
+                             MonthField(statement.organisation_number(), statement.month()),
+                             absl::StrCat(statements_read)});
+    for (const auto& l : lines) {
+      args.push_back(l.line_id());
+      args.push_back(Serialize(l));
+    }
+    auto reply = redis.Call("ledger_settle", keys, args);
+    if (audit::AuditLog::IsChainConflict(reply.status()) && attempt + 1 < audit::AuditLog::kMaxAttempts) continue;
+    return reply.status();
+  }
+}
+
+}  // namespace rusta::referral

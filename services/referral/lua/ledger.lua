@@ -1,0 +1,59 @@
+-- The payment ledger (services/referral/ledger_store.h). Lines are appended, never edited except
+-- for the statement they were settled in; a correction is a new reversing line. Every key of the
+-- ledger shares the hash tag {ledger}.
+
+-- Appends payment lines exactly once: a line whose idempotency key is already in the ledger is
+-- skipped. The audit event (the engine's, in the case's ledger chain) is written only when at
+-- least one line was new.
+-- keys: [1] lines, [2] keys, [3] by-date, [4] audit events, [5] audit heads, [6] orgs,
+--       then per line: case set, org zset, unsettled zset
+-- args: [1..6] audit, then per line: idempotency key, line id, data, date score, org
+redis.register_function('ledger_append', function(keys, args)
+  local err = rusta_audit_check(keys[5], args, 1)
+  if err then return err end
+  local appended = 0
+  local n = (#args - 6) / 5
+  for i = 0, n - 1 do
+    local a, k = 7 + i * 5, 7 + i * 3
+    if redis.call('HSETNX', keys[2], args[a], args[a + 1]) == 1 then
+      redis.call('HSET', keys[1], args[a + 1], args[a + 2])
+      redis.call('SADD', keys[k], args[a + 1])
+      redis.call('ZADD', keys[k + 1], args[a + 3], args[a + 1])
+      redis.call('ZADD', keys[k + 2], args[a + 3], args[a + 1])
+      redis.call('ZADD', keys[3], args[a + 3], args[a + 1])
+      redis.call('SADD', keys[6], args[a + 4])
+      appended = appended + 1
+    end
+  end
+  if appended > 0 then rusta_audit_write(keys[4], keys[5], args, 1) end
+  return appended
+end)
+
+-- Settles lines into one statement: each line must still be unsettled (else ABORTED, nothing is
+-- written), and the provider-month must have exactly the statements the caller read.
+-- keys: [1] lines, [2] statements, [3] statement index, [4] unsettled zset of the provider,
+--       [5] audit events, [6] audit heads
+-- args: [1..6] audit, [7] statement id, [8] statement data, [9] index field, [10] statements read,
+--       then per line: line id, data (with the statement id)
+redis.register_function('ledger_settle', function(keys, args)
+  local err = rusta_audit_check(keys[6], args, 1)
+  if err then return err end
+  local count = redis.call('HGET', keys[3], args[9]) or '0'
+  if count ~= args[10] then
+    return redis.error_reply('ABORTED ledger.settle: another settlement of this month came first')
+  end
+  for i = 11, #args, 2 do
+    if not redis.call('ZSCORE', keys[4], args[i]) then
+      return redis.error_reply('ABORTED ledger.settle: a line was settled meanwhile')
+    end
+  end
+  for i = 11, #args, 2 do
+    redis.call('ZREM', keys[4], args[i])
+    redis.call('HSET', keys[1], args[i], args[i + 1])
+  end
+  redis.call('HSET', keys[2], args[7], args[8])
+  redis.call('HSET', keys[3], args[9], tonumber(count) + 1)
+  redis.call('HSET', keys[3], args[9] .. '|' .. (tonumber(count) + 1), args[7])
+  rusta_audit_write(keys[5], keys[6], args, 1)
+  return 1
+end)
