@@ -54,6 +54,25 @@ void ApplyIndexStatus(v1::CaseReport& r, const std::map<std::string, std::string
   if (parts[0] != r.report_id()) r.set_status(v1::CASE_REPORT_STATUS_SUPERSEDED);
 }
 
+// The event published whenever a report is stored or changes status (its id: report and version).
+v1::CaseReportEvent ReportEvent(const v1::CaseReport& r, const Identity& caller, absl::Time now) {
+  v1::CaseReportEvent e;
+  e.set_event_id(absl::StrCat(r.report_id(), "#", r.version()));
+  e.set_case_id(r.case_id());
+  e.set_report_id(r.report_id());
+  e.set_kind(r.kind());
+  e.set_status(r.status());
+  e.set_organisation_number(r.organisation_number());
+  if (r.has_monthly()) {
+    *e.mutable_month() = r.monthly().month();
+    e.set_revision(r.revision());
+    e.set_interpreter_hours(r.monthly().interpreter_hours());
+  }
+  *e.mutable_actor() = server::ToActor(caller);
+  server::SetTimestamp(now, e.mutable_occurred_at());
+  return e;
+}
+
 absl::Status CheckOrganisation(const v1::NamedOrganisation& o, const std::string& field, bool name_required,
                                const validation::MunicipalityCodes* municipalities) {
   if (name_required) RUSTA_RETURN_IF_ERROR(RequireText(o.name(), (field + ".name").c_str(), 200));
@@ -118,21 +137,7 @@ static absl::Status SubmitReport(ReferralImpl& impl, const Identity& caller, Red
           tx.write.Enqueue(impl.Queue(*sub.queue), WorkPayload{sub.queue_kind, case_id, r.report_id()}.Encode(),
                            absl::ToUnixMillis(tx.now));
         }
-        v1::CaseReportEvent e;
-        e.set_event_id(absl::StrCat(r.report_id(), "#", r.version()));
-        e.set_case_id(case_id);
-        e.set_report_id(r.report_id());
-        e.set_kind(r.kind());
-        e.set_status(r.status());
-        e.set_organisation_number(caller.id);
-        if (r.has_monthly()) {
-          *e.mutable_month() = r.monthly().month();
-          e.set_revision(r.revision());
-          e.set_interpreter_hours(r.monthly().interpreter_hours());
-        }
-        *e.mutable_actor() = server::ToActor(caller);
-        *e.mutable_occurred_at() = r.submitted_at();
-        tx.extra_events.emplace_back("rusta.v1.CaseReportEvent", Serialize(e));
+        tx.extra_events.emplace_back("rusta.v1.CaseReportEvent", Serialize(ReportEvent(r, caller, tx.now)));
         tx.audit_detail = absl::StrCat(v1::CaseReportKind_Name(r.kind()), " ", r.report_id());
         stored_id = r.report_id();
         *out = r;
@@ -333,21 +338,7 @@ static absl::Status ChangeReport(ReferralImpl& impl, const Identity& caller, Red
         RUSTA_RETURN_IF_ERROR(change(tx, r, index));
         r.set_version(r.version() + 1);
         tx.write.HashSet(CaseStore::ReportsKey(case_id), report_id, Serialize(r));
-        v1::CaseReportEvent e;
-        e.set_event_id(absl::StrCat(r.report_id(), "#", r.version()));
-        e.set_case_id(case_id);
-        e.set_report_id(r.report_id());
-        e.set_kind(r.kind());
-        e.set_status(r.status());
-        e.set_organisation_number(r.organisation_number());
-        if (r.has_monthly()) {
-          *e.mutable_month() = r.monthly().month();
-          e.set_revision(r.revision());
-          e.set_interpreter_hours(r.monthly().interpreter_hours());
-        }
-        *e.mutable_actor() = server::ToActor(caller);
-        server::SetTimestamp(tx.now, e.mutable_occurred_at());
-        tx.extra_events.emplace_back("rusta.v1.CaseReportEvent", Serialize(e));
+        tx.extra_events.emplace_back("rusta.v1.CaseReportEvent", Serialize(ReportEvent(r, caller, tx.now)));
         tx.audit_detail = absl::StrCat(tx.audit_detail, tx.audit_detail.empty() ? "" : "; ", method, " ", report_id);
         *out = r;
         return absl::OkStatus();
