@@ -44,6 +44,7 @@ struct CompensationImpl {
   LedgerStore ledger;
   PaymentEngine engine;
   std::string consumer;
+  CompensationHandler::PaidHook paid_hook;
 
   absl::CivilDay Today() const { return server::SwedishDay(host.clock().Now()); }
 
@@ -265,6 +266,7 @@ struct CompensationImpl {
         if (!s.ok()) return s;
         *resp->add_statements() = st;
         resp->set_lines_settled(resp->lines_settled() + st.line_count());
+        RUSTA_RETURN_IF_ERROR_C(MarkResultsPaid(redis, st, *lines));
         break;
       }
     }
@@ -273,6 +275,23 @@ struct CompensationImpl {
     return redis.Pipeline({{"HSET", idem_key, "fingerprint", fingerprint, "result", stored},
                            {"EXPIRE", idem_key, absl::StrCat(server::kIdempotencyTtlSeconds)}})
         .status();
+  }
+
+  // The settled result payments move their cases to PAID (RESULT_VERIFIED → PAID). A case that is
+  // not RESULT_VERIFIED (already PAID by an earlier statement) is left as it is.
+  absl::Status MarkResultsPaid(RedisConnection& redis, const v1::Statement& st, const std::vector<v1::PaymentLine>& lines) {
+    if (!paid_hook) return absl::OkStatus();
+    std::map<std::string, std::vector<std::string>> by_case;
+    for (const v1::PaymentLine& l : lines) {
+      if (l.component() == v1::PAYMENT_COMPONENT_RESULT && l.amount().ore() > 0) by_case[l.case_id()].push_back(l.line_id());
+    }
+    for (const auto& [case_id, ids] : by_case) {
+      absl::Status s = paid_hook(redis, case_id, ids, absl::StrCat("paid-", st.statement_id()));
+      if (!s.ok() && s.code() != absl::StatusCode::kFailedPrecondition && s.code() != absl::StatusCode::kNotFound) {
+        return s;
+      }
+    }
+    return absl::OkStatus();
   }
 
   absl::Status GetPaymentReport(const Identity& caller, RedisConnection& redis, const v1::GetPaymentReportRequest& req,
@@ -444,6 +463,8 @@ CompensationHandler::~CompensationHandler() {
   cv_.notify_all();
   if (engine_.joinable()) engine_.join();
 }
+
+void CompensationHandler::SetPaidHook(PaidHook hook) { impl_->paid_hook = std::move(hook); }
 
 absl::StatusOr<int> CompensationHandler::RunEngine() {
   absl::StatusOr<int> result = 0;

@@ -4,6 +4,9 @@
 // runs on this handler's own thread, consuming the case events, unless the interval is 0.
 #include <atomic>
 #include <condition_variable>
+#include <functional>
+#include <string>
+#include <vector>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -25,6 +28,11 @@ class CompensationHandler final : public rusta::v1::CompensationService::Callbac
   ~CompensationHandler() override;
 
   static identity::Policy MakePolicy();
+  // Called after a settlement for each case whose result lines it settled (RESULT_VERIFIED →
+  // PAID in the referral service). Set before serving; unset: the cases stay RESULT_VERIFIED.
+  using PaidHook = std::function<absl::Status(redis::RedisConnection&, const std::string& case_id,
+                                              const std::vector<std::string>& line_ids, const std::string& request_id)>;
+  void SetPaidHook(PaidHook hook);
   // One run of the engine over new case events (tests; the thread calls it every interval).
   absl::StatusOr<int> RunEngine();
 

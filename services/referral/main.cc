@@ -85,6 +85,12 @@ int main(int argc, char** argv) {
                                                                 assessment.get(), registry.get(),
                                                                 municipalities.get(), postal_codes.get());
         handler.SetResultRegister(result_register.get());
-        services.Add<referral::CompensationHandler>("rusta.v1.CompensationService", host, config, *tariffs);
+        auto& compensation = services.Add<referral::CompensationHandler>("rusta.v1.CompensationService", host,
+                                                                         config, *tariffs);
+        referral::ReferralHandler* referral = &handler;
+        compensation.SetPaidHook([referral](redis::RedisConnection& redis, const std::string& case_id,
+                                            const std::vector<std::string>& line_ids, const std::string& request_id) {
+          return referral->MarkPaid(redis, case_id, line_ids, request_id);
+        });
       });
 }

@@ -43,6 +43,11 @@ absl::StatusOr<int> ReferralHandler::RunDueDeadlines() {
   return result;
 }
 
+absl::Status ReferralHandler::MarkPaid(redis::RedisConnection& redis, const std::string& case_id,
+                                      const std::vector<std::string>& line_ids, const std::string& request_id) {
+  return impl_->MarkPaid(redis, case_id, line_ids, request_id);
+}
+
 absl::StatusOr<int> ReferralHandler::RunRatingFeed() {
   absl::StatusOr<int> result = 0;
   absl::Status s = impl_->host.executor().RunSync([&](redis::RedisConnection& redis) {

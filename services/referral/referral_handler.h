@@ -43,6 +43,9 @@ class ReferralHandler final : public rusta::v1::ReferralService::CallbackService
   // config.rating_feed): feeds new case events to the registry's rating input, then, once per
   // Swedish day, has the registry compute ratings. Returns how many events it handled.
   absl::StatusOr<int> RunRatingFeed();
+  // RESULT_VERIFIED → PAID (the compensation engine's hook, on the caller's Redis connection).
+  absl::Status MarkPaid(redis::RedisConnection& redis, const std::string& case_id,
+                        const std::vector<std::string>& line_ids, const std::string& request_id);
 
   using Ctx = grpc::CallbackServerContext;
   using Reactor = grpc::ServerUnaryReactor;

@@ -208,6 +208,10 @@ struct ReferralImpl {
   // result the register cannot settle goes to the result-verifications queue.
   absl::Status CheckResultInRegister(RedisConnection& redis, const std::string& case_id, const std::string& request_id);
   const ResultRegister* result_register = nullptr;  // null: every result goes to the queue
+  // RESULT_VERIFIED → PAID once the result payment is settled (the compensation engine, as the
+  // service itself); `line_ids` are the settled result lines. Idempotent by request_id.
+  absl::Status MarkPaid(RedisConnection& redis, const std::string& case_id, const std::vector<std::string>& line_ids,
+                        const std::string& request_id);
 
   // The scheduler's step: claims due deadlines and acts on them. Returns how many it handled.
   absl::StatusOr<int> RunDueDeadlines(RedisConnection& redis, const std::string& worker, int limit);

@@ -208,6 +208,21 @@ absl::Status ReferralImpl::VerifyResult(const Identity& caller, RedisConnection&
       resp);
 }
 
+absl::Status ReferralImpl::MarkPaid(RedisConnection& redis, const std::string& case_id,
+                                    const std::vector<std::string>& line_ids, const std::string& request_id) {
+  v1::PaidDetails paid;  // the request, for the fingerprint: which lines paid the result
+  for (const std::string& id : line_ids) paid.add_payment_line_ids(id);
+  v1::GetCaseResponse resp;
+  return Mutate(redis, SchedulerIdentity(), "MarkPaid", paid, request_id, case_id, 0, {},
+      [&](Tx& tx) -> absl::Status {
+        auto step = tx.Step(Transition::kMarkPaid, absl::StrCat(line_ids.size(), " result lines settled"), tx.today);
+        if (!step.ok()) return step.status();
+        *(*step)->mutable_paid() = paid;
+        return absl::OkStatus();
+      },
+      [&](const Tx& tx) { *resp.mutable_case_record() = tx.next; }, &resp);
+}
+
 absl::Status ReferralImpl::CheckResultInRegister(RedisConnection& redis, const std::string& case_id,
                                                  const std::string& request_id) {
   auto cases = store.GetMany(redis, {case_id});

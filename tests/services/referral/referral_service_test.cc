@@ -340,6 +340,11 @@ class ReferralServiceTest : public ::testing::Test {
       r.host->AddService(r.handler.get(), "rusta.v1.ReferralService");
       r.host->AddService(r.audit.get(), "rusta.v1.AuditService");
       r.compensation = std::make_unique<CompensationHandler>(*r.host, config, Tariffs());
+      ReferralHandler* referral = r.handler.get();
+      r.compensation->SetPaidHook([referral](redis::RedisConnection& redis, const std::string& case_id,
+                                             const std::vector<std::string>& ids, const std::string& request_id) {
+        return referral->MarkPaid(redis, case_id, ids, request_id);
+      });
       r.host->AddService(r.compensation.get(), "rusta.v1.CompensationService");
       ASSERT_TRUE(r.host->Start().ok());
       replicas_.push_back(std::move(r));
@@ -2604,6 +2609,10 @@ TEST_F(CompensationTest, AWholePathToAVerifiedResultPaysExactlyTheExpectedLinesO
   int64_t listed = 0;
   for (const auto& l : Lines("eo", c.case_id(), st.statement_id())) listed += l.amount().ore();
   EXPECT_EQ(listed, st.total().ore());
+  // The settled result payment moves the case to PAID, with the history naming the lines.
+  v1::Case paid = GetCase(c.case_id());
+  EXPECT_EQ(paid.state(), v1::CASE_STATE_PAID);
+  EXPECT_EQ(paid.history(paid.history_size() - 1).kind(), v1::CASE_TRANSITION_KIND_MARK_PAID);
   v1::SettleMonthRequest again = settle;
   again.set_request_id(Rid());
   v1::SettleMonthResponse none;
