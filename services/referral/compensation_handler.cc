@@ -246,8 +246,10 @@ struct CompensationImpl {
         *st.mutable_month() = req.month();
         std::map<int, v1::ComponentTotal> totals;
         int64_t total = 0;
+        std::vector<std::string> line_ids;
         for (v1::PaymentLine& l : *lines) {
           l.set_statement_id(st.statement_id());
+          line_ids.push_back(l.line_id());
           AddTotal(totals, l);
           total += l.amount().ore();
         }
@@ -261,7 +263,7 @@ struct CompensationImpl {
         e.set_request_id(req.request_id());
         e.set_detail(absl::StrCat(st.statement_id(), ": ", lines->size(), " lines, ", total, " öre"));
         audit::AddSubject(e, v1::SUBJECT_KIND_PROVIDER, o);
-        absl::Status s = ledger.Settle(redis, st, *lines, static_cast<int64_t>(existing->size()), e);
+        absl::Status s = ledger.Settle(redis, st, line_ids, static_cast<int64_t>(existing->size()), e);
         if (s.code() == absl::StatusCode::kAborted && attempt < 5) continue;  // another settlement came first
         if (!s.ok()) return s;
         *resp->add_statements() = st;

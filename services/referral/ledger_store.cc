@@ -22,6 +22,7 @@ std::string LedgerStore::OrgsKey() { return "ledger:{ledger}:orgs"; }
 std::string LedgerStore::CaseKey(const std::string& case_id) { return absl::StrCat("ledger:{ledger}:case:", case_id); }
 std::string LedgerStore::OrgKey(const std::string& org) { return absl::StrCat("ledger:{ledger}:org:", org); }
 std::string LedgerStore::UnsettledKey(const std::string& org) { return absl::StrCat("ledger:{ledger}:unsettled:", org); }
+std::string LedgerStore::SettledKey() { return "ledger:{ledger}:settled"; }
 std::string LedgerStore::StatementsKey() { return "ledger:{ledger}:statements"; }
 std::string LedgerStore::StatementIndexKey() { return "ledger:{ledger}:statement-index"; }
 int64_t LedgerStore::DateScore(absl::CivilDay d) { return d.year() * 10000 + d.month() * 100 + d.day(); }
@@ -66,14 +67,18 @@ absl::StatusOr<std::vector<rusta::v1::PaymentLine>> LedgerStore::Lines(redis::Re
                                                                        const std::vector<std::string>& ids) const {
   std::vector<rusta::v1::PaymentLine> out;
   for (size_t i = 0; i < ids.size(); i += 1000) {
-    std::vector<std::string> cmd = {"HMGET", LinesKey()};
-    cmd.insert(cmd.end(), ids.begin() + i, ids.begin() + std::min(ids.size(), i + 1000));
-    auto reply = redis.Command(cmd);
-    if (!reply.ok()) return reply.status();
-    for (const auto& v : reply->elements) {
-      if (!v.is_string()) continue;
+    std::vector<std::string> lines = {"HMGET", LinesKey()}, settled = {"HMGET", SettledKey()};
+    lines.insert(lines.end(), ids.begin() + i, ids.begin() + std::min(ids.size(), i + 1000));
+    settled.insert(settled.end(), ids.begin() + i, ids.begin() + std::min(ids.size(), i + 1000));
+    auto replies = redis.Pipeline({lines, settled});
+    if (!replies.ok()) return replies.status();
+    const redis::RedisValue& data = (*replies)[0];
+    const redis::RedisValue& statements = (*replies)[1];
+    for (size_t j = 0; j < data.size(); ++j) {
+      if (!data[j].is_string()) continue;
       rusta::v1::PaymentLine l;
-      if (!l.ParseFromString(v.str)) return absl::DataLossError("stored payment line does not parse");
+      if (!l.ParseFromString(data[j].str)) return absl::DataLossError("stored payment line does not parse");
+      if (j < statements.size() && statements[j].is_string()) l.set_statement_id(statements[j].str);
       out.push_back(std::move(l));
     }
   }
@@ -144,9 +149,9 @@ absl::StatusOr<std::vector<rusta::v1::Statement>> LedgerStore::AllStatements(red
 }
 
 absl::Status LedgerStore::Settle(redis::RedisConnection& redis, const rusta::v1::Statement& statement,
-                                 const std::vector<rusta::v1::PaymentLine>& lines, int64_t statements_read,
+                                 const std::vector<std::string>& line_ids, int64_t statements_read,
                                  const rusta::v1::AuditEvent& event) const {
-  const std::vector<std::string> keys = {LinesKey(), StatementsKey(), StatementIndexKey(),
+  const std::vector<std::string> keys = {SettledKey(), StatementsKey(), StatementIndexKey(),
                                          UnsettledKey(statement.organisation_number()), audit_.events_key(),
                                          audit_.heads_key()};
   const std::string chain = audit::SubjectChain("ledger", statement.organisation_number());
@@ -159,10 +164,7 @@ absl::Status LedgerStore::Settle(redis::RedisConnection& redis, const rusta::v1:
     args.insert(args.end(), {statement.statement_id(), Serialize(statement),
                              MonthField(statement.organisation_number(), statement.month()),
                              absl::StrCat(statements_read)});
-    for (const auto& l : lines) {
-      args.push_back(l.line_id());
-      args.push_back(Serialize(l));
-    }
+    args.insert(args.end(), line_ids.begin(), line_ids.end());
     auto reply = redis.Call("ledger_settle", keys, args);
     if (audit::AuditLog::IsChainConflict(reply.status()) && attempt + 1 < audit::AuditLog::kMaxAttempts) continue;
     return reply.status();

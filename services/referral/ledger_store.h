@@ -27,6 +27,7 @@ class LedgerStore {
   static std::string CaseKey(const std::string& case_id);       // set of line ids
   static std::string OrgKey(const std::string& org);            // zset line id by date
   static std::string UnsettledKey(const std::string& org);      // zset line id by date
+  static std::string SettledKey();                     // hash line id → statement id
   static std::string StatementsKey();                  // hash statement id → Statement
   static std::string StatementIndexKey();              // hash "<org>|YYYY-MM" → count; "…|<n>" → id
   static int64_t DateScore(absl::CivilDay day);        // yyyymmdd
@@ -40,6 +41,7 @@ class LedgerStore {
                                  const std::vector<absl::CivilDay>& dates,
                                  const rusta::v1::AuditEvent& event) const;
 
+  // The lines, each with the statement it was settled in (if any).
   absl::StatusOr<std::vector<rusta::v1::PaymentLine>> Lines(redis::RedisConnection& redis,
                                                             const std::vector<std::string>& ids) const;
   absl::StatusOr<std::vector<rusta::v1::PaymentLine>> CaseLines(redis::RedisConnection& redis,
@@ -55,10 +57,10 @@ class LedgerStore {
                                                                     const rusta::v1::YearMonth& month) const;
   absl::StatusOr<std::vector<rusta::v1::Statement>> AllStatements(redis::RedisConnection& redis) const;
 
-  // Settles `lines` (already carrying the statement id) into `statement`; `statements_read` is the
-  // number of statements of the provider-month the caller saw (ABORTED when another came first).
+  // Settles the lines `line_ids` into `statement`; `statements_read` is the number of statements
+  // of the provider-month the caller saw (ABORTED when another came first).
   absl::Status Settle(redis::RedisConnection& redis, const rusta::v1::Statement& statement,
-                      const std::vector<rusta::v1::PaymentLine>& lines, int64_t statements_read,
+                      const std::vector<std::string>& line_ids, int64_t statements_read,
                       const rusta::v1::AuditEvent& event) const;
 
  private:

@@ -1,5 +1,5 @@
--- The payment ledger (services/referral/ledger_store.h). Lines are appended, never edited except
--- for the statement they were settled in; a correction is a new reversing line. Every key of the
+-- The payment ledger (services/referral/ledger_store.h). Lines are appended and never edited (the
+-- statement a line was settled in is kept beside it); a correction is a new reversing line. Every key of the
 -- ledger shares the hash tag {ledger}.
 
 -- Appends payment lines exactly once: a line whose idempotency key is already in the ledger is
@@ -30,11 +30,13 @@ redis.register_function('ledger_append', function(keys, args)
 end)
 
 -- Settles lines into one statement: each line must still be unsettled (else ABORTED, nothing is
--- written), and the provider-month must have exactly the statements the caller read.
--- keys: [1] lines, [2] statements, [3] statement index, [4] unsettled zset of the provider,
---       [5] audit events, [6] audit heads
+-- written), and the provider-month must have exactly the statements the caller read. The lines
+-- themselves are not rewritten: the statement a line was settled in is kept beside it (the
+-- settled hash), so a settlement passes only line ids.
+-- keys: [1] settled (hash line id → statement id), [2] statements, [3] statement index,
+--       [4] unsettled zset of the provider, [5] audit events, [6] audit heads
 -- args: [1..6] audit, [7] statement id, [8] statement data, [9] index field, [10] statements read,
---       then per line: line id, data (with the statement id)
+--       then the line ids
 redis.register_function('ledger_settle', function(keys, args)
   local err = rusta_audit_check(keys[6], args, 1)
   if err then return err end
@@ -42,14 +44,14 @@ redis.register_function('ledger_settle', function(keys, args)
   if count ~= args[10] then
     return redis.error_reply('ABORTED ledger.settle: another settlement of this month came first')
   end
-  for i = 11, #args, 2 do
+  for i = 11, #args do
     if not redis.call('ZSCORE', keys[4], args[i]) then
       return redis.error_reply('ABORTED ledger.settle: a line was settled meanwhile')
     end
   end
-  for i = 11, #args, 2 do
+  for i = 11, #args do
     redis.call('ZREM', keys[4], args[i])
-    redis.call('HSET', keys[1], args[i], args[i + 1])
+    redis.call('HSET', keys[1], args[i], args[7])
   end
   redis.call('HSET', keys[2], args[7], args[8])
   redis.call('HSET', keys[3], args[9], tonumber(count) + 1)
