@@ -85,18 +85,37 @@ void AuditLog::PauseBeforeRetry(int attempt) {
   std::this_thread::sleep_for(std::chrono::microseconds(pause(rng)));
 }
 
-absl::StatusOr<AppendedEvent> AuditLog::Append(redis::RedisConnection& redis, const std::string& chain,
-                                               const rusta::v1::AuditEvent& event) const {
+absl::StatusOr<redis::RedisValue> AuditLog::AppendWith(redis::RedisConnection& redis, const std::string& chain,
+                                                       const rusta::v1::AuditEvent& event,
+                                                       const redis::RedisValue* head,
+                                                       const ChainWrite& write) const {
+  redis::RedisValue current;
+  if (head != nullptr) current = *head;
   for (int attempt = 0;; ++attempt) {
     PauseBeforeRetry(attempt);
-    auto head = redis.Command(HeadCommand(chain));
-    if (!head.ok()) return head.status();
-    PreparedEvent prepared = Prepare(chain, *head, event);
-    auto reply = redis.Call("rusta_audit_append", {events_key(), heads_key()}, prepared.args);
+    if (head == nullptr || attempt > 0) {
+      auto fresh = redis.Command(HeadCommand(chain));
+      if (!fresh.ok()) return fresh.status();
+      current = std::move(*fresh);
+    }
+    auto reply = write(Prepare(chain, current, event));
     if (IsChainConflict(reply.status()) && attempt + 1 < kMaxAttempts) continue;
-    if (!reply.ok()) return reply.status();
-    return AppendedEvent{prepared.seq, reply->str, prepared.hash};
+    return reply;
   }
+}
+
+absl::StatusOr<AppendedEvent> AuditLog::Append(redis::RedisConnection& redis, const std::string& chain,
+                                               const rusta::v1::AuditEvent& event,
+                                               const redis::RedisValue* head) const {
+  AppendedEvent appended;
+  auto reply = AppendWith(redis, chain, event, head, [&](const PreparedEvent& prepared) {
+    appended.seq = prepared.seq;
+    appended.hash = prepared.hash;
+    return redis.Call("rusta_audit_append", {events_key(), heads_key()}, prepared.args);
+  });
+  if (!reply.ok()) return reply.status();
+  appended.stream_id = reply->str;
+  return appended;
 }
 
 }  // namespace rusta::audit

@@ -14,6 +14,7 @@
 // change it records, replicas appending at once never fork a chain, and an append costs Redis a
 // few microseconds. Chains per subject also mean that unrelated work never contends.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,9 +67,20 @@ class AuditLog {
   static PreparedEvent Prepare(const std::string& chain, const redis::RedisValue& head_reply,
                                const rusta::v1::AuditEvent& event);
 
-  // Appends on its own (read head, prepare, append), retrying when another writer moved the head.
+  // The append loop every writer shares: prepares `event` on the chain's head (`head`, the reply
+  // the caller read together with its data, saving a round trip; read here when null), runs
+  // `write` (one atomic Redis call that checks the head, makes its change and appends), and when
+  // another writer moved the head reads it again and retries. Returns `write`'s reply.
+  using ChainWrite = std::function<absl::StatusOr<redis::RedisValue>(const PreparedEvent&)>;
+  absl::StatusOr<redis::RedisValue> AppendWith(redis::RedisConnection& redis, const std::string& chain,
+                                               const rusta::v1::AuditEvent& event, const redis::RedisValue* head,
+                                               const ChainWrite& write) const;
+
+  // Appends on its own (rusta_audit_append through AppendWith), from `head` when the caller has
+  // read it.
   absl::StatusOr<AppendedEvent> Append(redis::RedisConnection& redis, const std::string& chain,
-                                       const rusta::v1::AuditEvent& event) const;
+                                       const rusta::v1::AuditEvent& event,
+                                       const redis::RedisValue* head = nullptr) const;
 
   // True for the status a function returns when the chain's head moved under it: the caller
   // rereads and tries again (it is never a client's error).

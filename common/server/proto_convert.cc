@@ -1,5 +1,7 @@
 #include "common/server/proto_convert.h"
 
+#include "absl/strings/numbers.h"
+
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -107,6 +109,14 @@ rusta::v1::QueueStats ToQueueStatsProto(const queue::QueueStats& stats,
   }
   SetTimestamp(now, out.mutable_as_of());
   return out;
+}
+
+absl::StatusOr<int64_t> PageOffset(std::string_view token) {
+  int64_t offset = 0;
+  if (!token.empty() && (!absl::SimpleAtoi(std::string(token), &offset) || offset < 0)) {
+    return absl::InvalidArgumentError("page_token: not a token this service issued");
+  }
+  return offset;
 }
 
 absl::StatusOr<int> PageSize(int32_t requested) {

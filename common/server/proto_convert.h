@@ -37,5 +37,8 @@ rusta::v1::QueueStats ToQueueStatsProto(const queue::QueueStats& stats,
 
 // page_size: 0 means 100, above 1000 means 1000, negative is INVALID_ARGUMENT.
 absl::StatusOr<int> PageSize(int32_t requested);
+// An offset page token ("" = 0); anything but a non-negative number is INVALID_ARGUMENT
+// "page_token: not a token this service issued".
+absl::StatusOr<int64_t> PageOffset(std::string_view token);
 
 }  // namespace rusta::server

@@ -167,18 +167,10 @@ struct AssessmentHandler::Impl {
 
   // Appends a read of the assessment to its chain, starting from the head read with it.
   absl::Status AuditRead(RedisConnection& redis, const Identity& caller, const char* method,
-                         const v1::Assessment& a, redis::RedisValue head, const std::string& detail = "") {
+                         const v1::Assessment& a, const redis::RedisValue& head, const std::string& detail = "") {
     v1::AuditEvent e = Audit(caller, method, &a, "");
     e.set_detail(detail);
-    const std::string chain = AssessmentStore::Chain(a.assessment_id());
-    for (int attempt = 0;; ++attempt) {
-      audit::AuditLog::PauseBeforeRetry(attempt);
-      absl::Status s = store.AppendAudit(redis, audit::AuditLog::Prepare(chain, head, e));
-      if (!audit::AuditLog::IsChainConflict(s) || attempt + 1 >= audit::AuditLog::kMaxAttempts) return s;
-      auto fresh = redis.Command(host.audit().HeadCommand(chain));
-      if (!fresh.ok()) return fresh.status();
-      head = std::move(*fresh);
-    }
+    return host.audit().Append(redis, AssessmentStore::Chain(a.assessment_id()), e, &head).status();
   }
 
   // The assessment and its chain head, in one round trip.
@@ -257,10 +249,9 @@ struct AssessmentHandler::Impl {
     if (!person.ok()) return person.status();
     auto page_size = server::PageSize(req.page_size());
     if (!page_size.ok()) return page_size.status();
-    int64_t offset = 0;
-    if (!req.page_token().empty() && (!absl::SimpleAtoi(req.page_token(), &offset) || offset < 0)) {
-      return absl::InvalidArgumentError("page_token: not a token this service issued");
-    }
+    auto page_offset = server::PageOffset(req.page_token());
+    if (!page_offset.ok()) return page_offset.status();
+    const int64_t offset = *page_offset;
     auto ids = store.PersonAssessmentIds(redis, person->normalized, offset, *page_size + 1);
     if (!ids.ok()) return ids.status();
     const bool more = static_cast<int>(ids->size()) > *page_size;
@@ -623,10 +614,9 @@ struct AssessmentHandler::Impl {
   absl::Status ListModels(const v1::ListModelsRequest& req, v1::ListModelsResponse* resp) {
     auto page_size = server::PageSize(req.page_size());
     if (!page_size.ok()) return page_size.status();
-    int64_t offset = 0;
-    if (!req.page_token().empty() && (!absl::SimpleAtoi(req.page_token(), &offset) || offset < 0)) {
-      return absl::InvalidArgumentError("page_token: not a token this service issued");
-    }
+    auto page_offset = server::PageOffset(req.page_token());
+    if (!page_offset.ok()) return page_offset.status();
+    const int64_t offset = *page_offset;
     const absl::CivilDay today = server::SwedishDay(Now());
     auto in_force = models.InForceAt(today);
     const std::vector<const Model*> all = models.All();

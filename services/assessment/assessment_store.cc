@@ -56,11 +56,6 @@ absl::StatusOr<std::string> AssessmentStore::Create(redis::RedisConnection& redi
   return reply->str;
 }
 
-absl::Status AssessmentStore::AppendAudit(redis::RedisConnection& redis,
-                                          const audit::PreparedEvent& event) const {
-  return redis.Call("assessment_audit", {audit_.events_key(), audit_.heads_key()}, event.args).status();
-}
-
 absl::StatusOr<std::optional<rusta::v1::Assessment>> AssessmentStore::Get(
     redis::RedisConnection& redis, const std::string& id) const {
   auto reply = redis.Command({"HGET", AssessmentKey(id), "data"});

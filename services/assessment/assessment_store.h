@@ -46,8 +46,6 @@ class AssessmentStore {
                                      const rusta::v1::Assessment& assessment, int64_t assessed_ms,
                                      const std::string& idem_key, const std::string& fingerprint,
                                      const rusta::v1::AuditEvent& audit) const;
-  // Appends an event to the assessment's chain (reads), given the head read with the data.
-  absl::Status AppendAudit(redis::RedisConnection& redis, const audit::PreparedEvent& event) const;
 
   absl::StatusOr<std::optional<rusta::v1::Assessment>> Get(redis::RedisConnection& redis,
                                                            const std::string& id) const;

@@ -1,5 +1,7 @@
 #include "services/provider-registry/registry_impl.h"
 
+#include <limits>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -142,9 +144,12 @@ absl::StatusOr<Paging> ReadPaging(int32_t page_size, const std::string& page_tok
   if (!size.ok()) return size.status();
   Paging paging;
   paging.size = *size;
-  if (!page_token.empty() && (!absl::SimpleAtoi(page_token, &paging.offset) || paging.offset < 0)) {
+  auto offset = server::PageOffset(page_token);
+  if (!offset.ok()) return offset.status();
+  if (*offset > std::numeric_limits<int>::max()) {
     return absl::InvalidArgumentError("page_token: not a token this service issued");
   }
+  paging.offset = static_cast<int>(*offset);
   return paging;
 }
 

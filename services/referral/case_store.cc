@@ -128,10 +128,6 @@ absl::StatusOr<std::string> CaseStore::Apply(redis::RedisConnection& redis, cons
   return std::move(reply->str);
 }
 
-absl::Status CaseStore::AppendAudit(redis::RedisConnection& redis, const audit::PreparedEvent& event) const {
-  return redis.Call("rusta_audit_append", {audit_.events_key(), audit_.heads_key()}, event.args).status();
-}
-
 absl::StatusOr<std::vector<rusta::v1::Case>> CaseStore::GetMany(redis::RedisConnection& redis,
                                                                 const std::vector<std::string>& ids) const {
   std::vector<rusta::v1::Case> out;

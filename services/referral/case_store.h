@@ -95,8 +95,6 @@ class CaseStore {
   absl::StatusOr<std::string> Apply(redis::RedisConnection& redis, const std::string& idem_key,
                                     const std::string& fingerprint, const std::string& response,
                                     const audit::PreparedEvent& audit, const CaseWrite& write) const;
-  // Appends an audit event to a chain without a change (reads by providers).
-  absl::Status AppendAudit(redis::RedisConnection& redis, const audit::PreparedEvent& event) const;
 
   absl::StatusOr<std::vector<rusta::v1::Case>> GetMany(redis::RedisConnection& redis,
                                                        const std::vector<std::string>& ids) const;

@@ -93,10 +93,9 @@ struct CompensationImpl {
     if (!range.ok()) return range.status();
     auto page_size = server::PageSize(req.page_size());
     if (!page_size.ok()) return page_size.status();
-    int64_t offset = 0;
-    if (!req.page_token().empty() && (!absl::SimpleAtoi(req.page_token(), &offset) || offset < 0)) {
-      return absl::InvalidArgumentError("page_token: not a token this service issued");
-    }
+    auto page_offset = server::PageOffset(req.page_token());
+    if (!page_offset.ok()) return page_offset.status();
+    const int64_t offset = *page_offset;
     for (int c : req.components()) {
       if (!v1::PaymentComponent_IsValid(c) || c == 0) return absl::InvalidArgumentError("components: unknown component");
     }
@@ -164,10 +163,9 @@ struct CompensationImpl {
     if (!org.ok()) return org.status();
     auto page_size = server::PageSize(req.page_size());
     if (!page_size.ok()) return page_size.status();
-    int64_t offset = 0;
-    if (!req.page_token().empty() && (!absl::SimpleAtoi(req.page_token(), &offset) || offset < 0)) {
-      return absl::InvalidArgumentError("page_token: not a token this service issued");
-    }
+    auto page_offset = server::PageOffset(req.page_token());
+    if (!page_offset.ok()) return page_offset.status();
+    const int64_t offset = *page_offset;
     auto all = ledger.AllStatements(redis);
     if (!all.ok()) return all.status();
     std::vector<v1::Statement> kept;
@@ -304,10 +302,9 @@ struct CompensationImpl {
     if (!range.ok()) return range.status();
     auto page_size = server::PageSize(req.page_size());
     if (!page_size.ok()) return page_size.status();
-    int64_t offset = 0;
-    if (!req.page_token().empty() && (!absl::SimpleAtoi(req.page_token(), &offset) || offset < 0)) {
-      return absl::InvalidArgumentError("page_token: not a token this service issued");
-    }
+    auto page_offset = server::PageOffset(req.page_token());
+    if (!page_offset.ok()) return page_offset.status();
+    const int64_t offset = *page_offset;
     auto ids = ledger.IdsByDate(redis, org->empty() ? LedgerStore::ByDateKey() : LedgerStore::OrgKey(*org),
                                 range->first, range->second);
     if (!ids.ok()) return ids.status();

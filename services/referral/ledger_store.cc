@@ -48,19 +48,14 @@ absl::StatusOr<int64_t> LedgerStore::Append(redis::RedisConnection& redis, const
     line_args.insert(line_args.end(), {l.idempotency_key(), l.line_id(), Serialize(l),
                                        absl::StrCat(DateScore(dates[i])), l.organisation_number()});
   }
-  const std::string chain = audit::SubjectChain("ledger", case_id);
-  for (int attempt = 0;; ++attempt) {
-    audit::AuditLog::PauseBeforeRetry(attempt);
-    auto head = redis.Command(audit_.HeadCommand(chain));
-    if (!head.ok()) return head.status();
-    audit::PreparedEvent prepared = audit::AuditLog::Prepare(chain, *head, event);
-    std::vector<std::string> args = prepared.args;
-    args.insert(args.end(), line_args.begin(), line_args.end());
-    auto reply = redis.Call("ledger_append", keys, args);
-    if (audit::AuditLog::IsChainConflict(reply.status()) && attempt + 1 < audit::AuditLog::kMaxAttempts) continue;
-    if (!reply.ok()) return reply.status();
-    return reply->integer;
-  }
+  auto reply = audit_.AppendWith(redis, audit::SubjectChain("ledger", case_id), event, nullptr,
+                                 [&](const audit::PreparedEvent& prepared) {
+                                   std::vector<std::string> args = prepared.args;
+                                   args.insert(args.end(), line_args.begin(), line_args.end());
+                                   return redis.Call("ledger_append", keys, args);
+                                 });
+  if (!reply.ok()) return reply.status();
+  return reply->integer;
 }
 
 absl::StatusOr<std::vector<rusta::v1::PaymentLine>> LedgerStore::Lines(redis::RedisConnection& redis,
@@ -154,21 +149,17 @@ absl::Status LedgerStore::Settle(redis::RedisConnection& redis, const rusta::v1:
   const std::vector<std::string> keys = {SettledKey(), StatementsKey(), StatementIndexKey(),
                                          UnsettledKey(statement.organisation_number()), audit_.events_key(),
                                          audit_.heads_key()};
-  const std::string chain = audit::SubjectChain("ledger", statement.organisation_number());
-  for (int attempt = 0;; ++attempt) {
-    audit::AuditLog::PauseBeforeRetry(attempt);
-    auto head = redis.Command(audit_.HeadCommand(chain));
-    if (!head.ok()) return head.status();
-    audit::PreparedEvent prepared = audit::AuditLog::Prepare(chain, *head, event);
-    std::vector<std::string> args = prepared.args;
-    args.insert(args.end(), {statement.statement_id(), Serialize(statement),
-                             MonthField(statement.organisation_number(), statement.month()),
-                             absl::StrCat(statements_read)});
-    args.insert(args.end(), line_ids.begin(), line_ids.end());
-    auto reply = redis.Call("ledger_settle", keys, args);
-    if (audit::AuditLog::IsChainConflict(reply.status()) && attempt + 1 < audit::AuditLog::kMaxAttempts) continue;
-    return reply.status();
-  }
+  return audit_
+      .AppendWith(redis, audit::SubjectChain("ledger", statement.organisation_number()), event, nullptr,
+                  [&](const audit::PreparedEvent& prepared) {
+                    std::vector<std::string> args = prepared.args;
+                    args.insert(args.end(), {statement.statement_id(), Serialize(statement),
+                                             MonthField(statement.organisation_number(), statement.month()),
+                                             absl::StrCat(statements_read)});
+                    args.insert(args.end(), line_ids.begin(), line_ids.end());
+                    return redis.Call("ledger_settle", keys, args);
+                  })
+      .status();
 }
 
 }  // namespace rusta::referral

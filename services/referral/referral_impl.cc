@@ -338,21 +338,13 @@ v1::Case ReferralImpl::ViewFor(const Identity& caller, const v1::Case& c) const 
 
 absl::Status ReferralImpl::AuditRead(RedisConnection& redis, const Identity& caller, const char* method,
                                      const std::string& case_id, const std::string& person_id,
-                                     redis::RedisValue head, const std::string& detail) {
+                                     const redis::RedisValue* head, const std::string& detail) {
   v1::AuditEvent e = audit::MakeAuditEvent(caller, kService, method, Now());
   e.set_purpose("case-handling");
   e.set_detail(detail);
   audit::AddSubject(e, v1::SUBJECT_KIND_PERSON, person_id);
   audit::AddSubject(e, v1::SUBJECT_KIND_CASE, case_id);
-  const std::string chain = CaseStore::Chain(case_id);
-  for (int attempt = 0;; ++attempt) {
-    audit::AuditLog::PauseBeforeRetry(attempt);
-    absl::Status s = store.AppendAudit(redis, audit::AuditLog::Prepare(chain, head, e));
-    if (!audit::AuditLog::IsChainConflict(s) || attempt + 1 >= audit::AuditLog::kMaxAttempts) return s;
-    auto fresh = redis.Command(store.audit().HeadCommand(chain));
-    if (!fresh.ok()) return fresh.status();
-    head = std::move(*fresh);
-  }
+  return store.audit().Append(redis, CaseStore::Chain(case_id), e, head).status();
 }
 
 absl::StatusOr<v1::Case> ReferralImpl::LoadForCaller(RedisConnection& redis, const Identity& caller,
@@ -367,7 +359,7 @@ absl::StatusOr<v1::Case> ReferralImpl::LoadForCaller(RedisConnection& redis, con
     if (!ProviderMayView(*domain, caller.id)) return absl::NotFoundError("case: not found");
     // Every read of personal data by a provider is audited in the case's chain.
     RUSTA_RETURN_IF_ERROR(AuditRead(redis, caller, method, case_id, read->case_record->person_id(),
-                                    read->audit_head, ""));
+                                    &read->audit_head, ""));
   }
   return std::move(*read->case_record);
 }

@@ -141,7 +141,8 @@ struct ReferralImpl {
   v1::Case ViewFor(const Identity& caller, const v1::Case& c) const;
   absl::Status AuditRead(RedisConnection& redis, const Identity& caller, const char* method,
                          const std::string& case_id, const std::string& person_id,
-                         redis::RedisValue head, const std::string& detail);
+                         const redis::RedisValue* head /* read with the case, or null */,
+                         const std::string& detail);
 
   // Reschedules the maximum-time deadline after the clock moved (start, prolong, pause, resume).
   absl::Status ScheduleMaximumTime(Tx& tx);

@@ -673,10 +673,9 @@ absl::Status ReferralImpl::ListCases(const Identity& caller, RedisConnection& re
                                      v1::ListCasesResponse* resp) {
   auto page_size = server::PageSize(req.page_size());
   if (!page_size.ok()) return page_size.status();
-  int64_t offset = 0;
-  if (!req.page_token().empty() && (!absl::SimpleAtoi(req.page_token(), &offset) || offset < 0)) {
-    return absl::InvalidArgumentError("page_token: not a token this service issued");
-  }
+  auto page_offset = server::PageOffset(req.page_token());
+  if (!page_offset.ok()) return page_offset.status();
+  const int64_t offset = *page_offset;
   for (int s : req.states()) {
     if (!v1::CaseState_IsValid(s) || s == 0) return absl::InvalidArgumentError("states: unknown state");
   }
@@ -740,9 +739,7 @@ absl::Status ReferralImpl::ListCases(const Identity& caller, RedisConnection& re
   if (provider && resp->cases_size() > 0) {
     // One audit event per case a provider saw, in that case's chain.
     for (const v1::Case& c : resp->cases()) {
-      auto head = redis.Command(store.audit().HeadCommand(CaseStore::Chain(c.case_id())));
-      if (!head.ok()) return head.status();
-      RUSTA_RETURN_IF_ERROR(AuditRead(redis, caller, "ListCases", c.case_id(), c.person_id(), *head, ""));
+      RUSTA_RETURN_IF_ERROR(AuditRead(redis, caller, "ListCases", c.case_id(), c.person_id(), nullptr, ""));
     }
   }
   return absl::OkStatus();

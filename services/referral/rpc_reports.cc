@@ -478,10 +478,9 @@ absl::Status ReferralImpl::ListCaseReports(const Identity& caller, RedisConnecti
                                            const v1::ListCaseReportsRequest& req, v1::ListCaseReportsResponse* resp) {
   auto page_size = server::PageSize(req.page_size());
   if (!page_size.ok()) return page_size.status();
-  int64_t offset = 0;
-  if (!req.page_token().empty() && (!absl::SimpleAtoi(req.page_token(), &offset) || offset < 0)) {
-    return absl::InvalidArgumentError("page_token: not a token this service issued");
-  }
+  auto page_offset = server::PageOffset(req.page_token());
+  if (!page_offset.ok()) return page_offset.status();
+  const int64_t offset = *page_offset;
   for (int k : req.kinds()) {
     if (!v1::CaseReportKind_IsValid(k) || k == 0) return absl::InvalidArgumentError("kinds: unknown kind");
   }

@@ -128,7 +128,7 @@ absl::Status ReferralImpl::ClaimWork(const Identity& caller, RedisConnection& re
                                 {"EXPIRE", idem_key, absl::StrCat(server::kIdempotencyTtlSeconds)},
                                 store.audit().HeadCommand(CaseStore::Chain(payload->case_id))});
     if (!kept.ok()) return kept.status();
-    return AuditRead(redis, caller, "ClaimWork", payload->case_id, c->person_id(), (*kept)[2],
+    return AuditRead(redis, caller, "ClaimWork", payload->case_id, c->person_id(), &(*kept)[2],
                      absl::StrCat("claimed ", ref.Id()));
   }
   return absl::OkStatus();

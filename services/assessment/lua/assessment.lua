@@ -62,14 +62,6 @@ redis.register_function('assessment_create', function(keys, args)
   return rusta_idem_finish(keys[2], args[1], args[3], args[2])
 end)
 
--- Appends an audit event to the assessment's chain without changing it (reads are audited too).
--- keys: audit_events, audit_heads; args: audit (6) at index 1.
-redis.register_function('assessment_audit', function(keys, args)
-  local err = rusta_audit_check(keys[2], args, 1)
-  if err then return err end
-  return rusta_audit_write(keys[1], keys[2], args, 1)
-end)
-
 -- Returns "\n<the new assessment>" (the first call's on a repeated request_id).
 redis.register_function('assessment_update', function(keys, args)
   local stop = assessment_begin(keys, args)
