@@ -45,4 +45,24 @@ std::string RequestFingerprint(const google::protobuf::Message& request) {
   return audit::Sha256Hex(bytes);
 }
 
+std::vector<std::string> EarlierResultCommand(const std::string& idem_key) {
+  return {"HMGET", idem_key.empty() ? "-" : idem_key, "fingerprint", "result"};
+}
+
+absl::StatusOr<std::optional<std::string>> EarlierResult(const redis::RedisValue& reply,
+                                                         std::string_view fingerprint) {
+  if (!reply.is_array() || reply.size() != 2 || !reply[0].is_string()) return std::optional<std::string>();
+  if (reply[0].str != fingerprint) {
+    return absl::InvalidArgumentError("request_id: already used for a different request");
+  }
+  return std::optional<std::string>(reply[1].str);
+}
+
+std::vector<std::vector<std::string>> RememberResultCommands(const std::string& idem_key,
+                                                             const std::string& fingerprint,
+                                                             const std::string& result) {
+  return {{"HSET", idem_key, "fingerprint", fingerprint, "result", result},
+          {"EXPIRE", idem_key, absl::StrCat(kIdempotencyTtlSeconds)}};
+}
+
 }  // namespace rusta::server

@@ -85,18 +85,14 @@ absl::StatusOr<std::vector<rusta::v1::Assessment>> AssessmentStore::GetMany(
 absl::StatusOr<AssessmentStore::ReadForUpdate> AssessmentStore::Read(
     redis::RedisConnection& redis, const std::string& idem_key, const std::string& fingerprint,
     const std::string& id) const {
-  auto replies = redis.Pipeline({{"HMGET", idem_key.empty() ? "-" : idem_key, "fingerprint", "result"},
+  auto replies = redis.Pipeline({server::EarlierResultCommand(idem_key),
                                  {"HGET", AssessmentKey(id), "data"},
                                  audit_.HeadCommand(Chain(id))});
   if (!replies.ok()) return replies.status();
   ReadForUpdate out;
-  const redis::RedisValue& idem = (*replies)[0];
-  if (!idem_key.empty() && idem.is_array() && idem.size() == 2 && idem[0].is_string()) {
-    if (idem[0].str != fingerprint) {
-      return absl::InvalidArgumentError("request_id: already used for a different request");
-    }
-    out.earlier_result = idem[1].str;
-  }
+  auto earlier = server::EarlierResult((*replies)[0], fingerprint);
+  if (!earlier.ok()) return earlier.status();
+  out.earlier_result = std::move(*earlier);
   auto parsed = ParseStored((*replies)[1]);
   if (!parsed.ok()) return parsed.status();
   out.assessment = std::move(*parsed);

@@ -46,7 +46,7 @@ absl::StatusOr<RawRegistry> RegistryStore::Read(redis::RedisConnection& redis, i
   RawRegistry out;
   // First the generation (and the idempotency key): most requests stop there.
   std::vector<std::vector<std::string>> first = {{"GET", GenerationKey()}, {"HGETALL", AssignmentsKey()}};
-  if (!idem_key.empty()) first.push_back({"HMGET", idem_key, "fingerprint", "result"});
+  if (!idem_key.empty()) first.push_back(server::EarlierResultCommand(idem_key));
   auto replies = redis.Pipeline(first);
   if (!replies.ok()) return replies.status();
   if ((*replies)[0].is_string()) (void)absl::SimpleAtoi((*replies)[0].str, &out.generation);
@@ -55,13 +55,9 @@ absl::StatusOr<RawRegistry> RegistryStore::Read(redis::RedisConnection& redis, i
     if (absl::SimpleAtoi(v, &n)) out.assignments[k] = n;
   }
   if (!idem_key.empty()) {
-    const redis::RedisValue& idem = (*replies)[2];
-    if (idem.is_array() && idem.size() == 2 && idem[0].is_string()) {
-      if (idem[0].str != fingerprint) {
-        return absl::InvalidArgumentError("request_id: already used for a different request");
-      }
-      out.earlier_result = idem[1].str;
-    }
+    auto earlier = server::EarlierResult((*replies)[2], fingerprint);
+    if (!earlier.ok()) return earlier.status();
+    out.earlier_result = std::move(*earlier);
   }
   if (out.generation == cached_generation && cached_generation >= 0) return out;
   // The snapshot moved: read every table and the generation in one transaction.

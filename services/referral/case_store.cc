@@ -89,7 +89,7 @@ absl::StatusOr<CaseRead> CaseStore::Read(redis::RedisConnection& redis, const st
                                          const std::string& fingerprint, const std::string& case_id,
                                          const std::vector<std::vector<std::string>>& extra) const {
   std::vector<std::vector<std::string>> commands = {
-      {"HMGET", idem_key.empty() ? "-" : idem_key, "fingerprint", "result"},
+      server::EarlierResultCommand(idem_key),
       {"HGET", CaseKey(case_id), "data"},
       audit_.HeadCommand(Chain(case_id))};
   commands.insert(commands.end(), extra.begin(), extra.end());
@@ -99,13 +99,9 @@ absl::StatusOr<CaseRead> CaseStore::Read(redis::RedisConnection& redis, const st
     if (r.type == redis::RedisValue::Type::kError) return absl::InternalError("case read failed");
   }
   CaseRead out;
-  const redis::RedisValue& idem = (*replies)[0];
-  if (!idem_key.empty() && idem.is_array() && idem.size() == 2 && idem[0].is_string()) {
-    if (idem[0].str != fingerprint) {
-      return absl::InvalidArgumentError("request_id: already used for a different request");
-    }
-    out.earlier_result = idem[1].str;
-  }
+  auto earlier = server::EarlierResult((*replies)[0], fingerprint);
+  if (!earlier.ok()) return earlier.status();
+  out.earlier_result = std::move(*earlier);
   auto parsed = ParseStoredCase((*replies)[1]);
   if (!parsed.ok()) return parsed.status();
   out.case_record = std::move(*parsed);

@@ -208,11 +208,12 @@ struct CompensationImpl {
     if (!org.ok()) return org.status();
     const std::string idem_key = server::IdempotencyKey("ledger", caller, "SettleMonth", req.request_id());
     const std::string fingerprint = server::RequestFingerprint(req);
-    auto earlier = redis.Command({"HMGET", idem_key, "fingerprint", "result"});
+    auto stored = redis.Command(server::EarlierResultCommand(idem_key));
+    if (!stored.ok()) return stored.status();
+    auto earlier = server::EarlierResult(*stored, fingerprint);
     if (!earlier.ok()) return earlier.status();
-    if (earlier->is_array() && earlier->size() == 2 && (*earlier)[0].is_string()) {
-      if ((*earlier)[0].str != fingerprint) return absl::InvalidArgumentError("request_id: already used for a different request");
-      if (!resp->ParseFromString((*earlier)[1].str)) return absl::DataLossError("stored response does not parse");
+    if (earlier->has_value()) {
+      if (!resp->ParseFromString(**earlier)) return absl::DataLossError("stored response does not parse");
       return absl::OkStatus();
     }
     // The engine catches up first: new events, then every started case up to the month's end.
@@ -270,11 +271,9 @@ struct CompensationImpl {
         break;
       }
     }
-    std::string stored;
-    resp->SerializeToString(&stored);
-    return redis.Pipeline({{"HSET", idem_key, "fingerprint", fingerprint, "result", stored},
-                           {"EXPIRE", idem_key, absl::StrCat(server::kIdempotencyTtlSeconds)}})
-        .status();
+    std::string response;
+    resp->SerializeToString(&response);
+    return redis.Pipeline(server::RememberResultCommands(idem_key, fingerprint, response)).status();
   }
 
   // The settled result payments move their cases to PAID (RESULT_VERIFIED → PAID). A case that is

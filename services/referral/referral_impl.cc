@@ -126,25 +126,22 @@ Role ReferralImpl::Tx::role() const { return FromIdentityRole(caller.role); }
 
 absl::StatusOr<Case> ReferralImpl::Tx::Domain() const { return ToDomainCase(next); }
 
-absl::StatusOr<v1::CaseEvent*> ReferralImpl::Tx::Step(Transition transition, const std::string& reason,
-                                                       absl::CivilDay effective_date) {
-  auto from = ToDomainState(next.state());
-  if (!from.ok()) return absl::DataLossError("stored case state is unknown");
-  auto to = Next(*from, transition, role());
-  if (!to.ok()) return to.status();
+// One history entry (a transition, or a flag when from == to) and the CaseEvent published for it.
+v1::CaseEvent* ReferralImpl::Tx::Record(v1::CaseTransitionKind kind, v1::CaseState to, const std::string& reason,
+                                        absl::CivilDay effective_date) {
   const int64_t version = read_version + 1;
   v1::CaseTransition* h = next.add_history();
   h->set_sequence(next.history_size());
-  h->set_kind(FromDomainTransition(transition));
+  h->set_kind(kind);
   h->set_from_state(next.state());
-  h->set_to_state(FromDomainState(*to));
+  h->set_to_state(to);
   *h->mutable_actor() = server::ToActor(caller);
   server::SetTimestamp(now, h->mutable_time());
   h->set_reason(reason);
   h->set_rule_version(rule_version);
   h->set_case_version(version);
   h->set_event_id(absl::StrCat(next.case_id(), "#", h->sequence()));
-  next.set_state(FromDomainState(*to));
+  next.set_state(to);
   case_changed = true;
 
   v1::CaseEvent& e = events.emplace_back();
@@ -163,36 +160,20 @@ absl::StatusOr<v1::CaseEvent*> ReferralImpl::Tx::Step(Transition transition, con
   return &e;
 }
 
+absl::StatusOr<v1::CaseEvent*> ReferralImpl::Tx::Step(Transition transition, const std::string& reason,
+                                                       absl::CivilDay effective_date) {
+  auto from = ToDomainState(next.state());
+  if (!from.ok()) return absl::DataLossError("stored case state is unknown");
+  auto to = Next(*from, transition, role());
+  if (!to.ok()) return to.status();
+  return Record(FromDomainTransition(transition), FromDomainState(*to), reason, effective_date);
+}
+
 v1::CaseEvent* ReferralImpl::Tx::Flag(v1::CaseFlagKind kind, bool raised, const std::string& note) {
-  const int64_t version = read_version + 1;
-  v1::CaseTransition* h = next.add_history();
-  h->set_sequence(next.history_size());
-  h->set_kind(v1::CASE_TRANSITION_KIND_FLAG);
-  h->set_from_state(next.state());
-  h->set_to_state(next.state());
-  *h->mutable_actor() = server::ToActor(caller);
-  server::SetTimestamp(now, h->mutable_time());
-  h->set_reason(note);
-  h->set_rule_version(rule_version);
-  h->set_case_version(version);
-  h->set_event_id(absl::StrCat(next.case_id(), "#", h->sequence()));
-  case_changed = true;
-  v1::CaseEvent& e = events.emplace_back();
-  e.set_event_id(h->event_id());
-  e.set_case_id(next.case_id());
-  e.set_person_id(next.person_id());
-  e.set_from_state(next.state());
-  e.set_to_state(next.state());
-  e.set_transition(v1::CASE_TRANSITION_KIND_FLAG);
-  *e.mutable_actor() = h->actor();
-  *e.mutable_occurred_at() = h->time();
-  *e.mutable_effective_date() = server::FromCivilDay(today);
-  e.set_rule_version(rule_version);
-  e.set_case_version(version);
-  e.set_sequence(h->sequence());
-  e.mutable_flag()->set_kind(kind);
-  e.mutable_flag()->set_raised(raised);
-  return &e;
+  v1::CaseEvent* e = Record(v1::CASE_TRANSITION_KIND_FLAG, next.state(), note, today);
+  e->mutable_flag()->set_kind(kind);
+  e->mutable_flag()->set_raised(raised);
+  return e;
 }
 
 // ---- Mutate ----

@@ -105,6 +105,9 @@ struct ReferralImpl {
                                         absl::CivilDay effective_date);
     // A flag raised or cleared: a history entry and an event, no change of state.
     v1::CaseEvent* Flag(v1::CaseFlagKind kind, bool raised, const std::string& note);
+    // The history entry and the event of either.
+    v1::CaseEvent* Record(v1::CaseTransitionKind kind, v1::CaseState to, const std::string& reason,
+                          absl::CivilDay effective_date);
   };
   using Change = std::function<absl::Status(Tx&)>;
   using Respond = std::function<void(const Tx&)>;

@@ -72,11 +72,12 @@ absl::Status ReferralImpl::ClaimWork(const Identity& caller, RedisConnection& re
   }
   const std::string idem_key = server::IdempotencyKey("claims", caller, "ClaimWork", req.request_id());
   const std::string fingerprint = server::RequestFingerprint(req);
-  auto earlier = redis.Command({"HMGET", idem_key, "fingerprint", "result"});
+  auto stored = redis.Command(server::EarlierResultCommand(idem_key));
+  if (!stored.ok()) return stored.status();
+  auto earlier = server::EarlierResult(*stored, fingerprint);
   if (!earlier.ok()) return earlier.status();
-  if (earlier->is_array() && earlier->size() == 2 && (*earlier)[0].is_string()) {
-    if ((*earlier)[0].str != fingerprint) return absl::InvalidArgumentError("request_id: already used for a different request");
-    if (!resp->ParseFromString((*earlier)[1].str)) return absl::DataLossError("stored response does not parse");
+  if (earlier->has_value()) {
+    if (!resp->ParseFromString(**earlier)) return absl::DataLossError("stored response does not parse");
     return absl::OkStatus();
   }
   const queue::WorkQueue& q = Queue(spec->id);
@@ -122,11 +123,11 @@ absl::Status ReferralImpl::ClaimWork(const Identity& caller, RedisConnection& re
       (void)resp->mutable_report()->ParseFromString(replies->back().str);
     }
     // The claim is remembered for a repeated request_id, and audited in the case's chain.
-    std::string stored;
-    resp->SerializeToString(&stored);
-    auto kept = redis.Pipeline({{"HSET", idem_key, "fingerprint", fingerprint, "result", stored},
-                                {"EXPIRE", idem_key, absl::StrCat(server::kIdempotencyTtlSeconds)},
-                                store.audit().HeadCommand(CaseStore::Chain(payload->case_id))});
+    std::string response;
+    resp->SerializeToString(&response);
+    std::vector<std::vector<std::string>> remember = server::RememberResultCommands(idem_key, fingerprint, response);
+    remember.push_back(store.audit().HeadCommand(CaseStore::Chain(payload->case_id)));
+    auto kept = redis.Pipeline(remember);
     if (!kept.ok()) return kept.status();
     return AuditRead(redis, caller, "ClaimWork", payload->case_id, c->person_id(), &(*kept)[2],
                      absl::StrCat("claimed ", ref.Id()));
