@@ -256,6 +256,34 @@ absl::Status ValidateMunicipalityCode(std::string_view code,
   return absl::OkStatus();
 }
 
+absl::Status RequireText(std::string_view text, std::string_view field, size_t max) {
+  bool blank = true;
+  for (char c : text) {
+    if (!absl::ascii_isspace(static_cast<unsigned char>(c))) {
+      blank = false;
+      break;
+    }
+  }
+  if (blank) return absl::InvalidArgumentError(absl::StrCat(std::string(field), ": required"));
+  if (text.size() > max) {
+    return absl::InvalidArgumentError(absl::StrCat(std::string(field), ": at most ", max, " characters"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RequireId(std::string_view id, std::string_view field, size_t max_length) {
+  if (id.empty()) return absl::InvalidArgumentError(absl::StrCat(std::string(field), ": required"));
+  if (id.size() > max_length) {
+    return absl::InvalidArgumentError(absl::StrCat(std::string(field), ": at most ", max_length, " characters"));
+  }
+  for (char c : id) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.' && c != ':') {
+      return absl::InvalidArgumentError(absl::StrCat(std::string(field), ": not an id this suite issues"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RequireNonEmpty(std::string_view value, std::string_view field) {
   if (value.empty()) return Invalid(field, "must not be empty");
   return absl::OkStatus();

@@ -80,6 +80,12 @@ absl::Status RequireNonEmpty(std::string_view value, std::string_view field);
 // Inclusive range [lo, hi].
 absl::Status RequireRange(int64_t v, int64_t lo, int64_t hi,
                           std::string_view field);
+// Free text a person must write (a justification, a reason): INVALID_ARGUMENT "<field>: required"
+// when empty or only whitespace, "<field>: at most <max> characters" when longer (bytes).
+absl::Status RequireText(std::string_view text, std::string_view field, size_t max);
+// An id this suite issued: 1..max_length of [A-Za-z0-9._:-]. INVALID_ARGUMENT "<field>: required",
+// "<field>: at most <n> characters" or "<field>: not an id this suite issues".
+absl::Status RequireId(std::string_view id, std::string_view field, size_t max_length);
 // Length in bytes (UTF-8 code units) at most `max`.
 absl::Status RequireMaxLength(std::string_view v, size_t max,
                               std::string_view field);

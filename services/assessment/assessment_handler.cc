@@ -36,16 +36,10 @@ constexpr int kMaxJustification = 4000;
     if (!_s.ok()) return _s;           \
   } while (false)
 
-absl::Status RequireId(const std::string& id, const char* field) {
-  if (id.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": required"));
-  if (id.size() > 64) return absl::InvalidArgumentError(absl::StrCat(field, ": at most 64 characters"));
-  for (char c : id) {
-    if (!absl::ascii_isalnum(c) && c != '-' && c != '_' && c != '.' && c != ':') {
-      return absl::InvalidArgumentError(absl::StrCat(field, ": not an id this suite issues"));
-    }
-  }
-  return absl::OkStatus();
-}
+using validation::RequireText;
+
+// Assessment ids and the case and decision ids linked to them: at most 64 characters.
+absl::Status RequireId(const std::string& id, const char* field) { return validation::RequireId(id, field, 64); }
 
 // A mutation's result: "<extra>\n<serialised assessment>" (see assessment.lua).
 absl::Status ParseMutationResult(const std::string& stored, v1::Assessment* out, std::string* extra) {
@@ -59,14 +53,6 @@ absl::Status ParseMutationResult(const std::string& stored, v1::Assessment* out,
 
 absl::Status RequireExpectedVersion(int64_t v) {
   if (v < 0) return absl::InvalidArgumentError("expected_version: must not be negative");
-  return absl::OkStatus();
-}
-
-absl::Status RequireText(const std::string& text, const char* field, size_t max) {
-  bool blank = true;
-  for (char c : text) if (!absl::ascii_isspace(c)) { blank = false; break; }
-  if (blank) return absl::InvalidArgumentError(absl::StrCat(field, ": required"));
-  if (text.size() > max) return absl::InvalidArgumentError(absl::StrCat(field, ": at most ", max, " characters"));
   return absl::OkStatus();
 }
 

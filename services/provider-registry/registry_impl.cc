@@ -127,14 +127,6 @@ std::string Serialize(const google::protobuf::Message& message) {
   return out;
 }
 
-absl::Status RequireText(const std::string& text, const char* field, size_t max_length) {
-  bool blank = true;
-  for (char c : text) if (!absl::ascii_isspace(c)) { blank = false; break; }
-  if (blank) return absl::InvalidArgumentError(absl::StrCat(field, ": required"));
-  if (text.size() > max_length) return absl::InvalidArgumentError(absl::StrCat(field, ": at most ", max_length, " characters"));
-  return absl::OkStatus();
-}
-
 absl::StatusOr<std::string> OrgNumber(const std::string& text, const char* field) {
   return validation::ParseOrganisationNumber(text, field);
 }

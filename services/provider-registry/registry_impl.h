@@ -16,6 +16,7 @@
 #include "rusta/v1/audit.pb.h"
 #include "rusta/v1/provider_registry.pb.h"
 #include "services/provider-registry/reference_data.h"
+#include "common/validation/identifiers.h"
 #include "services/provider-registry/registry_handler.h"
 #include "services/provider-registry/registry_store.h"
 #include "services/provider-registry/registry_view.h"
@@ -138,7 +139,7 @@ std::vector<const Item*> Values(const std::vector<Item>& items) {
   for (const Item& item : items) out.push_back(&item);
   return out;
 }
-absl::Status RequireText(const std::string& text, const char* field, size_t max_length);
+using validation::RequireText;  // common/validation/identifiers.h
 absl::StatusOr<std::string> OrgNumber(const std::string& text, const char* field);
 absl::StatusOr<absl::CivilDay> DayOrToday(const v1::Date& date, const char* field, absl::CivilDay today);
 

@@ -52,29 +52,7 @@ Identity SchedulerIdentity() {
   return Identity{"spiffe://rusta.local/service/referral", identity::Role::kService, "referral"};
 }
 
-absl::Status RequireId(const std::string& id, const char* field) {
-  if (id.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": required"));
-  if (id.size() > 96) return absl::InvalidArgumentError(absl::StrCat(field, ": at most 96 characters"));
-  for (char c : id) {
-    if (!absl::ascii_isalnum(c) && c != '-' && c != '_' && c != '.' && c != ':') {
-      return absl::InvalidArgumentError(absl::StrCat(field, ": not an id this suite issues"));
-    }
-  }
-  return absl::OkStatus();
-}
-
-absl::Status RequireText(const std::string& text, const char* field, size_t max) {
-  bool blank = true;
-  for (char c : text) {
-    if (!absl::ascii_isspace(c)) {
-      blank = false;
-      break;
-    }
-  }
-  if (blank) return absl::InvalidArgumentError(absl::StrCat(field, ": required"));
-  if (text.size() > max) return absl::InvalidArgumentError(absl::StrCat(field, ": at most ", max, " characters"));
-  return absl::OkStatus();
-}
+absl::Status RequireId(const std::string& id, const char* field) { return validation::RequireId(id, field, 96); }
 
 absl::Status CheckExpectedVersion(int64_t v) {
   if (v < 0) return absl::InvalidArgumentError("expected_version: must not be negative");

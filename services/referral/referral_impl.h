@@ -19,6 +19,7 @@
 #include "common/queue/work_queue.h"
 #include "common/redis/redis_connection.h"
 #include "common/server/service_host.h"
+#include "common/validation/identifiers.h"
 #include "common/validation/municipality_codes.h"
 #include "rusta/v1/events.pb.h"
 #include "rusta/v1/referral.pb.h"
@@ -222,8 +223,9 @@ struct ReferralImpl {
 };
 
 // Shared validation helpers.
+// Case, report and queue item ids are at most 96 characters (a report id is the case id plus ".r<n>").
 absl::Status RequireId(const std::string& id, const char* field);
-absl::Status RequireText(const std::string& text, const char* field, size_t max);
+using validation::RequireText;  // common/validation/identifiers.h
 absl::Status CheckExpectedVersion(int64_t v);
 // A Date field that may be unset (then `fallback`).
 absl::StatusOr<absl::CivilDay> DayOr(const v1::Date& date, const char* field, absl::CivilDay fallback);
