@@ -450,17 +450,12 @@ CompensationHandler::CompensationHandler(server::ServiceHost& host, const Referr
   char name[256] = {0};
   gethostname(name, sizeof(name) - 1);
   impl_->consumer = absl::StrCat("engine-", name, "-", getpid());
-  if (config.scheduler_interval_ms > 0) engine_ = std::thread([this] { EngineLoop(); });
+  engine_ = std::make_unique<server::PeriodicTask>(host, std::chrono::milliseconds(config.scheduler_interval_ms),
+                                                   std::vector<server::PeriodicTask::Step>{
+                                                       {"payment_engine", [this] { return RunEngine(); }}});
 }
 
-CompensationHandler::~CompensationHandler() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (engine_.joinable()) engine_.join();
-}
+CompensationHandler::~CompensationHandler() { engine_.reset(); }  // stop the engine before the impl goes
 
 void CompensationHandler::SetPaidHook(PaidHook hook) { impl_->paid_hook = std::move(hook); }
 
@@ -472,22 +467,6 @@ absl::StatusOr<int> CompensationHandler::RunEngine() {
   });
   if (!s.ok()) return s;
   return result;
-}
-
-void CompensationHandler::EngineLoop() {
-  const auto interval = std::chrono::milliseconds(impl_->config.scheduler_interval_ms);
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!cv_.wait_for(lock, interval, [this] { return stopping_; })) {
-    lock.unlock();
-    if (impl_->host.redis_healthy()) {
-      auto handled = RunEngine();
-      if (!handled.ok()) {
-        log::Warning("payment_engine", {{"status", absl::StatusCodeToString(handled.status().code())},
-                                        {"detail", handled.status().message()}});
-      }
-    }
-    lock.lock();
-  }
 }
 
 identity::Policy CompensationHandler::MakePolicy() {

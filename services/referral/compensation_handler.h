@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "common/identity/policy.h"
+#include "common/server/periodic_task.h"
 #include "common/server/service_host.h"
 #include "rusta/v1/compensation.grpc.pb.h"
 #include "services/referral/compensation/tariff.h"
@@ -47,14 +48,9 @@ class CompensationHandler final : public rusta::v1::CompensationService::Callbac
   Reactor* ListTariffs(Ctx*, const rusta::v1::ListTariffsRequest*, rusta::v1::ListTariffsResponse*) override;
 
  private:
-  void EngineLoop();
-
   std::shared_ptr<CompensationImpl> impl_;
   identity::Policy policy_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  std::thread engine_;
+  std::unique_ptr<server::PeriodicTask> engine_;  // the engine every interval; last: stopped first
 };
 
 }  // namespace rusta::referral

@@ -19,17 +19,14 @@ ReferralHandler::ReferralHandler(server::ServiceHost& host, ReferralConfig confi
   gethostname(name, sizeof(name) - 1);
   scheduler_worker_ = absl::StrCat("scheduler-", name, "-", getpid(), "-", reinterpret_cast<uintptr_t>(this));
   rating_feed_ = std::make_unique<RatingFeed>(impl_->registry, scheduler_worker_);
-  if (impl_->config.scheduler_interval_ms > 0) scheduler_ = std::thread([this] { SchedulerLoop(); });
+  // The deadline scheduler, then the rating feed, every interval (after the members they use).
+  std::vector<server::PeriodicTask::Step> steps = {{"deadline_scheduler", [this] { return RunDueDeadlines(); }}};
+  if (impl_->config.rating_feed) steps.push_back({"rating_feed", [this] { return RunRatingFeed(); }});
+  scheduler_ = std::make_unique<server::PeriodicTask>(
+      impl_->host, std::chrono::milliseconds(impl_->config.scheduler_interval_ms), std::move(steps));
 }
 
-ReferralHandler::~ReferralHandler() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (scheduler_.joinable()) scheduler_.join();
-}
+ReferralHandler::~ReferralHandler() { scheduler_.reset(); }  // stop the steps before the members go
 
 void ReferralHandler::SetResultRegister(const ResultRegister* r) { impl_->result_register = r; }
 
@@ -83,33 +80,6 @@ absl::Status ReferralHandler::ComputeRatingsOncePerDay(redis::RedisConnection& r
   ratings_day_ = today;
   log::Info("ratings_computed", {{"as_of", date}});
   return absl::OkStatus();
-}
-
-void ReferralHandler::SchedulerLoop() {
-  const auto interval = std::chrono::milliseconds(impl_->config.scheduler_interval_ms);
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!cv_.wait_for(lock, interval, [this] { return stopping_; })) {
-    lock.unlock();
-    if (impl_->host.redis_healthy()) {
-      auto handled = RunDueDeadlines();
-      if (!handled.ok()) {
-        log::Warning("deadline_scheduler", {{"status", absl::StatusCodeToString(handled.status().code())},
-                                            {"detail", handled.status().message()}});
-      } else if (*handled > 0) {
-        log::Info("deadline_scheduler", {{"handled", absl::StrCat(*handled)}});
-      }
-      if (impl_->config.rating_feed) {
-        auto fed = RunRatingFeed();
-        if (!fed.ok()) {
-          log::Warning("rating_feed", {{"status", absl::StatusCodeToString(fed.status().code())},
-                                       {"detail", fed.status().message()}});
-        } else if (*fed > 0) {
-          log::Info("rating_feed", {{"handled", absl::StrCat(*fed)}});
-        }
-      }
-    }
-    lock.lock();
-  }
 }
 
 identity::Policy ReferralHandler::MakePolicy() {

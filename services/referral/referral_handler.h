@@ -13,6 +13,7 @@
 #include "absl/time/civil_time.h"
 
 #include "common/identity/policy.h"
+#include "common/server/periodic_task.h"
 #include "common/server/service_host.h"
 #include "common/validation/municipality_codes.h"
 #include "rusta/v1/referral.grpc.pb.h"
@@ -86,7 +87,6 @@ class ReferralHandler final : public rusta::v1::ReferralService::CallbackService
 #undef RUSTA_DECLARE
 
  private:
-  void SchedulerLoop();
   // ComputeRatings as of today unless this replica or another already did it today.
   absl::Status ComputeRatingsOncePerDay(redis::RedisConnection& redis);
 
@@ -96,10 +96,7 @@ class ReferralHandler final : public rusta::v1::ReferralService::CallbackService
   std::unique_ptr<RatingFeed> rating_feed_;
   std::mutex ratings_mu_;
   std::optional<absl::CivilDay> ratings_day_;  // the last Swedish day ratings were computed for
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  std::thread scheduler_;
+  std::unique_ptr<server::PeriodicTask> scheduler_;  // last: stopped first
 };
 
 }  // namespace rusta::referral
