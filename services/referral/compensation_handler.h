@@ -3,13 +3,10 @@
 // (issue 6), hosted by the referral process. Only the engine (payment_engine.h) writes lines; it
 // runs on this handler's own thread, consuming the case events, unless the interval is 0.
 #include <atomic>
-#include <condition_variable>
 #include <functional>
 #include <string>
 #include <vector>
 #include <memory>
-#include <mutex>
-#include <thread>
 
 #include "common/identity/policy.h"
 #include "common/server/periodic_task.h"

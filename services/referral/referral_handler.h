@@ -4,11 +4,9 @@
 // services/referral/domain/state_machine.h then decides per state), and its body (referral_impl.h)
 // runs on a Redis worker. Also runs the deadline scheduler of this replica.
 #include <atomic>
-#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <thread>
 
 #include "absl/time/civil_time.h"
 
