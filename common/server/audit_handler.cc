@@ -40,7 +40,7 @@ identity::Policy AuditHandler::MakePolicy() {
 grpc::ServerUnaryReactor* AuditHandler::ListAuditEvents(
     grpc::CallbackServerContext* context, const rusta::v1::ListAuditEventsRequest* request,
     rusta::v1::ListAuditEventsResponse* response) {
-  return host_.Handle(context, "ListAuditEvents", policy_,
+  return host_.Handle(context, "ListAuditEvents", policy_, request,
       [this, request, response](const identity::Identity& caller,
                                 redis::RedisConnection& redis) -> absl::Status {
     if (request->page_size() < 0 || request->page_size() > 1000) {
@@ -89,9 +89,9 @@ grpc::ServerUnaryReactor* AuditHandler::ListAuditEvents(
 }
 
 grpc::ServerUnaryReactor* AuditHandler::VerifyAuditChain(
-    grpc::CallbackServerContext* context, const rusta::v1::VerifyAuditChainRequest* /*request*/,
+    grpc::CallbackServerContext* context, const rusta::v1::VerifyAuditChainRequest* request,
     rusta::v1::VerifyAuditChainResponse* response) {
-  return host_.Handle(context, "VerifyAuditChain", policy_,
+  return host_.Handle(context, "VerifyAuditChain", policy_, request,
       [this, response](const identity::Identity&, redis::RedisConnection& redis) -> absl::Status {
     audit::AuditVerifier verifier(host_.audit());
     auto report = verifier.Verify(redis);

@@ -13,6 +13,7 @@
 #include "common/log/log.h"
 #include "common/server/caller_identity.h"
 #include "common/server/logging_interceptor.h"
+#include "common/server/request_limits.h"
 #include "common/server/signals.h"
 #include "common/status/grpc_status.h"
 
@@ -144,7 +145,8 @@ void ServiceHost::Wait() {
 
 grpc::ServerUnaryReactor* ServiceHost::Handle(grpc::CallbackServerContext* context,
                                               std::string_view method,
-                                              const identity::Policy& policy, Work work) {
+                                              const identity::Policy& policy,
+                                              const google::protobuf::Message* request, Work work) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   auto caller = CallerIdentity(*context, config_.trust_domain, config_.insecure_dev_mode);
   if (!caller.ok()) {
@@ -153,6 +155,13 @@ grpc::ServerUnaryReactor* ServiceHost::Handle(grpc::CallbackServerContext* conte
   }
   if (absl::Status allowed = policy.Check(method, *caller); !allowed.ok()) {
     reactor->Finish(ToGrpcStatus(allowed));
+    return reactor;
+  }
+  // gRPC hands the handler a const request it allocated for this call alone; dropping its unknown
+  // fields in place is what keeps them out of everything stored from it.
+  if (absl::Status limits = ApplyRequestLimits(const_cast<google::protobuf::Message&>(*request));
+      !limits.ok()) {
+    reactor->Finish(ToGrpcStatus(limits));
     return reactor;
   }
   const bool accepted = executor_->Submit(

@@ -8,6 +8,7 @@
 //    reloads the Redis function libraries when it comes back);
 //  - graceful shutdown: NOT_SERVING first, then in-flight calls get the grace period.
 // Service-specific code only implements handlers (see Handle) and wiring in main.cc.
+#include <google/protobuf/message.h>
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
@@ -52,10 +53,12 @@ class ServiceHost {
   void Wait();
 
   // A unary handler's body: identifies the caller from its certificate, checks the policy for
-  // `method`, then runs `work` on a Redis worker and finishes the call with its status. Returns at
+  // `method`, applies the request limits (ApplyRequestLimits: unknown fields dropped, sizes
+  // checked), then runs `work` on a Redis worker and finishes the call with its status. Returns at
   // once; the response must be filled by `work` before it returns OK.
   grpc::ServerUnaryReactor* Handle(grpc::CallbackServerContext* context, std::string_view method,
-                                   const identity::Policy& policy, Work work);
+                                   const identity::Policy& policy,
+                                   const google::protobuf::Message* request, Work work);
 
   const ServerConfig& config() const { return config_; }
   redis::RedisExecutor& executor() { return *executor_; }

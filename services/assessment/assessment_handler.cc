@@ -662,7 +662,7 @@ identity::Policy AssessmentHandler::MakePolicy() {
   AssessmentHandler::Reactor* AssessmentHandler::Name(Ctx* ctx, const v1::Name##Request* req,     \
                                                       v1::Name##Response* resp) {                 \
     std::shared_ptr<Impl> impl = impl_;                                                           \
-    return impl->host.Handle(ctx, #Name, impl->policy,                                            \
+    return impl->host.Handle(ctx, #Name, impl->policy, req,                                            \
         [impl, req, resp](const Identity& caller, RedisConnection& redis) -> absl::Status {      \
           (void)caller; (void)redis; (void)req; (void)resp;                                       \
           Body;                                                                                   \

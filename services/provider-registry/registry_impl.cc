@@ -226,7 +226,7 @@ identity::Policy RegistryHandler::MakePolicy() {
   RegistryHandler::Reactor* RegistryHandler::Name(Ctx* ctx, const v1::Name##Request* req,        \
                                                   v1::Name##Response* resp) {                    \
     std::shared_ptr<RegistryImpl> impl = impl_;                                                   \
-    return impl->host.Handle(ctx, #Name, impl->policy,                                            \
+    return impl->host.Handle(ctx, #Name, impl->policy, req,                                            \
         [impl, req, resp](const Identity& caller, RedisConnection& redis) {                       \
           return Do##Name(*impl, caller, redis, *req, resp);                                      \
         });                                                                                       \

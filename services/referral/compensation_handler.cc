@@ -489,7 +489,7 @@ identity::Policy CompensationHandler::MakePolicy() {
   CompensationHandler::Reactor* CompensationHandler::Name(Ctx* ctx, const v1::Name##Request* req,  \
                                                           v1::Name##Response* resp) {              \
     std::shared_ptr<CompensationImpl> impl = impl_;                                                 \
-    return impl->host.Handle(ctx, #Name, policy_,                                                   \
+    return impl->host.Handle(ctx, #Name, policy_, req,                                                   \
         [impl, req, resp](const Identity& caller, RedisConnection& redis) -> absl::Status {        \
           (void)caller; (void)redis; (void)req;                                                     \
           Body;                                                                                     \

@@ -127,7 +127,7 @@ identity::Policy ReferralHandler::MakePolicy() {
   ReferralHandler::Reactor* ReferralHandler::Name(Ctx* ctx, const v1::Name##Request* req,              \
                                                   v1::Name##Response* resp) {                          \
     std::shared_ptr<ReferralImpl> impl = impl_;                                                          \
-    return impl->host.Handle(ctx, #Name, policy_,                                                        \
+    return impl->host.Handle(ctx, #Name, policy_, req,                                                        \
         [impl, req, resp](const Identity& caller, RedisConnection& redis) -> absl::Status {             \
           return impl->Name(caller, redis, *req, resp);                                                  \
         });                                                                                              \

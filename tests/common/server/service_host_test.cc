@@ -38,9 +38,9 @@ class WhoAmIService final : public AuditService::CallbackService {
                    identity::Role::kAuditor, identity::Role::kAdmin, identity::Role::kService});
   }
   grpc::ServerUnaryReactor* VerifyAuditChain(grpc::CallbackServerContext* context,
-                                             const rusta::v1::VerifyAuditChainRequest*,
+                                             const rusta::v1::VerifyAuditChainRequest* request,
                                              rusta::v1::VerifyAuditChainResponse* response) override {
-    return host_.Handle(context, "VerifyAuditChain", policy_,
+    return host_.Handle(context, "VerifyAuditChain", policy_, request,
                         [response](const identity::Identity& caller, redis::RedisConnection&) {
                           response->set_description(caller.uri);
                           response->set_first_bad_seq(identity::RoleProtoNumber(caller.role));
