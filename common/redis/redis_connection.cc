@@ -5,6 +5,7 @@
 #include <sys/time.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <mutex>
 
 #include "absl/strings/match.h"
@@ -144,6 +145,24 @@ absl::Status RedisConnection::EnsureConnected() {
 
 absl::StatusOr<std::vector<RedisValue>> RedisConnection::Pipeline(
     const std::vector<std::vector<std::string>>& commands) {
+  const bool reused = context_ != nullptr;
+  bool broken = false;
+  auto replies = PipelineOnce(commands, &broken);
+  // A connection that sat idle while Redis restarted (or dropped it) is found dead only when used:
+  // the peer closed it or reset it. Nothing of ours ran on the server that closed it, so the
+  // commands go once more on a fresh connection, at once, instead of failing the call. A timeout
+  // is not retried: the commands may be running.
+  if (!replies.ok() && reused && broken) {
+    next_attempt_ = {};
+    backoff_ = std::chrono::milliseconds(options_.reconnect_initial_backoff_ms);
+    replies = PipelineOnce(commands, &broken);
+  }
+  return replies;
+}
+
+absl::StatusOr<std::vector<RedisValue>> RedisConnection::PipelineOnce(
+    const std::vector<std::vector<std::string>>& commands, bool* broken) {
+  *broken = false;
   if (absl::Status s = EnsureConnected(); !s.ok()) return s;
   ++round_trips_;
   for (const auto& args : commands) AppendArgv(context_, args);
@@ -152,13 +171,25 @@ absl::StatusOr<std::vector<RedisValue>> RedisConnection::Pipeline(
   for (size_t i = 0; i < commands.size(); ++i) {
     void* raw = nullptr;
     if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) {
+      const int saved_errno = errno;
+      // Closed (EOF) or reset by the peer before any reply came back: a dead connection, not a
+      // slow server.
+      *broken = i == 0 && (context_->err == REDIS_ERR_EOF ||
+                           (context_->err == REDIS_ERR_IO &&
+                            (saved_errno == ECONNRESET || saved_errno == EPIPE)));
       // The stream is now out of step with the commands: the connection cannot be reused.
-      return Fail(context_ && context_->errstr[0] ? context_->errstr : "no reply");
+      return Fail(context_->errstr[0] ? context_->errstr : "no reply");
     }
     ReplyPtr reply(static_cast<redisReply*>(raw));
     replies.push_back(Convert(reply.get()));
   }
   return replies;
+}
+
+void RedisConnection::Reset() {
+  Disconnect();
+  next_attempt_ = {};
+  backoff_ = std::chrono::milliseconds(options_.reconnect_initial_backoff_ms);
 }
 
 absl::StatusOr<RedisValue> RedisConnection::Command(const std::vector<std::string>& args) {

@@ -31,7 +31,9 @@ class RedisConnection {
   absl::StatusOr<RedisValue> Command(const std::vector<std::string>& args);
   // Several commands sent in one write, replies read back in order: one round trip. The result
   // has one entry per command; an error reply of one command is kept as a RedisValue of type
-  // kError (the others still ran), while a connection failure fails the whole call.
+  // kError (the others still ran), while a connection failure fails the whole call. A connection
+  // found closed by the peer when used again (Redis restarted meanwhile) is replaced and the
+  // commands sent once more.
   absl::StatusOr<std::vector<RedisValue>> Pipeline(
       const std::vector<std::vector<std::string>>& commands);
   // FCALL name numkeys keys... args...; loads the libraries and retries once if the function is
@@ -42,6 +44,9 @@ class RedisConnection {
   absl::Status LoadFunctions();
 
   absl::Status Ping();
+  // Drops the connection and forgets the backoff: the next call connects at once (after Redis
+  // came back, so that no call fails on a connection that died while it was away).
+  void Reset();
   bool connected() const { return context_ != nullptr; }
   // Round trips made so far (each Command, Pipeline or Call counts one; a reload counts too).
   int64_t round_trips() const { return round_trips_; }
@@ -53,6 +58,9 @@ class RedisConnection {
 
  private:
   absl::Status EnsureConnected();
+  // One attempt; *broken tells whether it failed on a connection the peer had closed or reset.
+  absl::StatusOr<std::vector<RedisValue>> PipelineOnce(
+      const std::vector<std::vector<std::string>>& commands, bool* broken);
   absl::Status Fail(std::string_view what);  // drops the context, arms the backoff
   void Disconnect();
 

@@ -47,6 +47,7 @@ void RedisExecutor::Shutdown() {
 
 void RedisExecutor::WorkerLoop(int /*index*/) {
   RedisConnection connection(options_, functions_);
+  uint64_t generation = generation_.load();
   for (;;) {
     Task task;
     {
@@ -55,6 +56,10 @@ void RedisExecutor::WorkerLoop(int /*index*/) {
       if (tasks_.empty()) return;  // stopping and drained
       task = std::move(tasks_.front());
       tasks_.pop_front();
+    }
+    if (const uint64_t now = generation_.load(); now != generation) {
+      connection.Reset();
+      generation = now;
     }
     task(connection);
   }

@@ -5,6 +5,7 @@
 //
 // The task queue is bounded: when it is full, Submit refuses (the caller answers
 // RESOURCE_EXHAUSTED) instead of letting latency grow without limit.
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -33,6 +34,10 @@ class RedisExecutor {
   // Runs fn on a worker and waits for its result (for start-up code and tests, never handlers).
   absl::Status RunSync(const std::function<absl::Status(RedisConnection&)>& fn);
 
+  // Every worker drops its connection and its reconnect backoff before its next task (the health
+  // monitor calls this when Redis comes back, before it reports SERVING).
+  void ResetConnections() { generation_.fetch_add(1); }
+
   void Shutdown();
   int workers() const { return static_cast<int>(threads_.size()); }
 
@@ -47,6 +52,7 @@ class RedisExecutor {
   std::deque<Task> tasks_;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
+  std::atomic<uint64_t> generation_{0};
 };
 
 }  // namespace rusta::redis

@@ -108,6 +108,9 @@ void ServiceHost::HealthLoop() {
     // without persistence has them before the first call needs them.
     if (healthy && !was_healthy) healthy = connection.LoadFunctions().ok();
     if (healthy != was_healthy) {
+      // The workers' connections died with the old Redis and their backoff may still run: they
+      // start afresh before SERVING is said, so the first calls after it do not fail.
+      if (healthy) executor_->ResetConnections();
       redis_healthy_.store(healthy);
       SetServing(healthy);
       if (healthy) log::Info("redis_available", {{"address", config_.redis.address}});

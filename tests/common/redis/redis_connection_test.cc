@@ -108,6 +108,32 @@ TEST_F(RedisConnectionTest, UnreachableRedisIsUnavailableAndRecovers) {
   EXPECT_TRUE(up.ok()) << up;
 }
 
+TEST_F(RedisConnectionTest, AConnectionIdleWhileRedisRestartedServesTheNextCall) {
+  RedisConnection c(server_.options());
+  ASSERT_TRUE(c.Command({"SET", "k", "1"}).ok());
+  server_.Stop();
+  server_.Start();
+  // The old connection is dead; the call is sent again on a fresh one instead of failing.
+  auto reply = c.Command({"SET", "k", "2"});
+  EXPECT_TRUE(reply.ok()) << reply.status();
+  auto got = c.Command({"GET", "k"});
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->str, "2");
+}
+
+TEST_F(RedisConnectionTest, ResetForgetsTheBackoff) {
+  RedisOptions options = server_.options();
+  options.reconnect_initial_backoff_ms = 60000;  // without Reset, nothing would connect for a minute
+  RedisConnection c(options);
+  ASSERT_TRUE(c.Ping().ok());
+  server_.Stop();
+  EXPECT_FALSE(c.Ping().ok());  // arms the backoff
+  server_.Start();
+  EXPECT_FALSE(c.Ping().ok());  // still in the backoff
+  c.Reset();
+  EXPECT_TRUE(c.Ping().ok());
+}
+
 TEST(RedisConnectionNoServerTest, NothingListeningIsUnavailableNotACrash) {
   RedisOptions o;
   o.address = "unix:/nonexistent/redis.sock";

@@ -5,6 +5,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include <chrono>
 #include <thread>
 
@@ -113,6 +117,30 @@ TEST_F(ServiceHostTest, ServesHealthAndTheAuditServiceOverMutualTls) {
   grpc::Status s = Verify(ChannelAs("auditor"), &response);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_TRUE(response.ok());
+}
+
+// After a Redis restart every worker's connection is dead; once health says SERVING again, a burst
+// of calls (more than there are workers) must all be served, none failing on an old connection.
+TEST_F(ServiceHostTest, AfterRedisRestartsEveryCallAfterServingSucceeds) {
+  StartHost();
+  ASSERT_TRUE(WaitForHealth(HealthCheckResponse::SERVING));
+  pki_.AddClient("auditor", "spiffe://rusta.local/auditor/au-1");
+  auto channel = ChannelAs("auditor");
+  auto burst = [&](int calls) {
+    std::vector<std::thread> threads;
+    std::atomic<int> ok{0};
+    for (int i = 0; i < calls; ++i) {
+      threads.emplace_back([&] { if (Verify(channel).ok()) ++ok; });
+    }
+    for (std::thread& t : threads) t.join();
+    return ok.load();
+  };
+  ASSERT_EQ(burst(40), 40);  // every worker has a connection now
+  redis_.Stop();
+  ASSERT_TRUE(WaitForHealth(HealthCheckResponse::NOT_SERVING));
+  redis_.Start();
+  ASSERT_TRUE(WaitForHealth(HealthCheckResponse::SERVING));
+  EXPECT_EQ(burst(40), 40);
 }
 
 TEST_F(ServiceHostTest, ClientWithoutCertificateIsRefused) {
