@@ -1,7 +1,5 @@
 #include "services/referral/compensation_handler.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <map>
 
@@ -36,14 +34,17 @@ struct CompensationImpl {
         config(c),
         cases(h.audit(), c.pseudonym_secret, c.events_max_length),
         ledger(h.audit()),
-        engine(cases, ledger, t, h.clock()) {}
+        engine(cases, ledger, t, h.clock()),
+        events(stream::ConsumerOptions{CaseStore::EventsStream(), "compensation", h.config().replica_id},
+               [this](RedisConnection& redis, const stream::StreamEntry& e) { return engine.HandleEvent(redis, e); }) {}
 
   server::ServiceHost& host;
   ReferralConfig config;
   CaseStore cases;
   LedgerStore ledger;
   PaymentEngine engine;
-  std::string consumer;
+  // The case events, group "compensation", this replica's stable name (common/stream).
+  stream::StreamConsumer events;
   CompensationHandler::PaidHook paid_hook;
 
   absl::CivilDay Today() const { return server::SwedishDay(host.clock().Now()); }
@@ -217,7 +218,7 @@ struct CompensationImpl {
       return absl::OkStatus();
     }
     // The engine catches up first: new events, then every started case up to the month's end.
-    auto ran = engine.RunOnce(redis, consumer, 1 << 30);
+    auto ran = events.RunOnce(redis, 1 << 30);
     if (!ran.ok()) return ran.status();
     auto synced = engine.SyncAll(redis, std::min(today, last));
     if (!synced.ok()) return synced.status();
@@ -447,9 +448,6 @@ struct CompensationImpl {
 CompensationHandler::CompensationHandler(server::ServiceHost& host, const ReferralConfig& config,
                                          const cmp::TariffSet& tariffs)
     : impl_(std::make_shared<CompensationImpl>(host, config, tariffs)), policy_(MakePolicy()) {
-  char name[256] = {0};
-  gethostname(name, sizeof(name) - 1);
-  impl_->consumer = absl::StrCat("engine-", name, "-", getpid());
   engine_ = std::make_unique<server::PeriodicTask>(host, std::chrono::milliseconds(config.scheduler_interval_ms),
                                                    std::vector<server::PeriodicTask::Step>{
                                                        {"payment_engine", [this] { return RunEngine(); }}});
@@ -462,7 +460,7 @@ void CompensationHandler::SetPaidHook(PaidHook hook) { impl_->paid_hook = std::m
 absl::StatusOr<int> CompensationHandler::RunEngine() {
   absl::StatusOr<int> result = 0;
   absl::Status s = impl_->host.executor().RunSync([&](RedisConnection& redis) {
-    result = impl_->engine.RunOnce(redis, impl_->consumer, 100000);
+    result = impl_->events.RunOnce(redis, 100000);
     return result.status();
   });
   if (!s.ok()) return s;

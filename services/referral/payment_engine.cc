@@ -249,52 +249,29 @@ absl::StatusOr<int64_t> PaymentEngine::SyncAll(redis::RedisConnection& redis, ab
   return appended;
 }
 
-absl::StatusOr<int> PaymentEngine::RunOnce(redis::RedisConnection& redis, const std::string& consumer, int limit) const {
-  const std::string stream = CaseStore::EventsStream();
-  (void)redis.Command({"XGROUP", "CREATE", stream, "compensation", "0", "MKSTREAM"});  // exists: fine
-  int handled = 0;
-  // This consumer's unacknowledged entries first (a crash between sync and ack), then new ones.
-  for (const char* from : {"0", ">"}) {
-    while (handled < limit) {
-      auto reply = redis.Command({"XREADGROUP", "GROUP", "compensation", consumer, "COUNT", "100", "STREAMS", stream, from});
-      if (!reply.ok()) return reply.status();
-      if (!reply->is_array() || reply->size() == 0 || (*reply)[0][1].size() == 0) break;
-      const auto& entries = (*reply)[0][1];
-      std::set<std::string> cases;
-      std::vector<std::string> ids;
-      for (const auto& entry : entries.elements) {
-        ids.push_back(entry[0].str);
-        std::string type, data;
-        for (size_t i = 0; i + 1 < entry[1].size(); i += 2) {
-          if (entry[1][i].str == "type") type = entry[1][i + 1].str;
-          if (entry[1][i].str == "data") data = entry[1][i + 1].str;
-        }
-        // Every event type carries its case: the case's lines are brought up to date.
-        if (type == "rusta.v1.CaseEvent") {
-          v1::CaseEvent e;
-          if (e.ParseFromString(data)) cases.insert(e.case_id());
-        } else if (type == "rusta.v1.CaseReportEvent") {
-          v1::CaseReportEvent e;
-          if (e.ParseFromString(data)) cases.insert(e.case_id());
-        } else if (type == "rusta.v1.ResultVerificationEvent") {
-          v1::ResultVerificationEvent e;
-          if (e.ParseFromString(data)) cases.insert(e.case_id());
-        }
-      }
-      const absl::CivilDay today = server::SwedishDay(clock_.Now());
-      for (const std::string& id : cases) {
-        auto n = SyncCase(redis, id, today);
-        if (!n.ok()) return n.status();  // left unacknowledged: read again next time
-      }
-      std::vector<std::string> ack = {"XACK", stream, "compensation"};
-      ack.insert(ack.end(), ids.begin(), ids.end());
-      auto acked = redis.Command(ack);
-      if (!acked.ok()) return acked.status();
-      handled += static_cast<int>(ids.size());
-      if (std::string(from) == "0") continue;  // drain pending fully before new ones
-    }
+absl::Status PaymentEngine::HandleEvent(redis::RedisConnection& redis, const stream::StreamEntry& entry) const {
+  // Every event type carries its case: the case's lines are brought up to date. Other types are
+  // not the engine's business (acknowledged); one that does not parse is a dead letter.
+  const std::string& type = entry.Field("type");
+  const std::string& data = entry.Field("data");
+  std::string case_id;
+  if (type == "rusta.v1.CaseEvent") {
+    v1::CaseEvent e;
+    if (!e.ParseFromString(data)) return absl::DataLossError("CaseEvent does not parse");
+    case_id = e.case_id();
+  } else if (type == "rusta.v1.CaseReportEvent") {
+    v1::CaseReportEvent e;
+    if (!e.ParseFromString(data)) return absl::DataLossError("CaseReportEvent does not parse");
+    case_id = e.case_id();
+  } else if (type == "rusta.v1.ResultVerificationEvent") {
+    v1::ResultVerificationEvent e;
+    if (!e.ParseFromString(data)) return absl::DataLossError("ResultVerificationEvent does not parse");
+    case_id = e.case_id();
+  } else {
+    return absl::OkStatus();
   }
-  return handled;
+  if (case_id.empty()) return absl::InvalidArgumentError("event without a case id");
+  return SyncCase(redis, case_id, server::SwedishDay(clock_.Now())).status();
 }
 
 }  // namespace rusta::referral

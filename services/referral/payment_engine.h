@@ -14,6 +14,7 @@
 #include "absl/time/civil_time.h"
 #include "common/redis/redis_connection.h"
 #include "common/server/clock.h"
+#include "common/stream/stream_consumer.h"
 #include "rusta/v1/compensation.pb.h"
 #include "rusta/v1/referral.pb.h"
 #include "services/referral/case_store.h"
@@ -46,9 +47,9 @@ class PaymentEngine {
   absl::StatusOr<int64_t> SyncAll(redis::RedisConnection& redis, absl::CivilDay as_of) const;
   // The ids of every case that started.
   absl::StatusOr<std::vector<std::string>> StartedCases(redis::RedisConnection& redis) const;
-  // Reads new events of the consumer group "compensation" (and this consumer's unacknowledged
-  // ones first) and syncs their cases. Returns how many events were handled.
-  absl::StatusOr<int> RunOnce(redis::RedisConnection& redis, const std::string& consumer, int limit) const;
+  // One event of events:referral (the consumer group "compensation", common/stream): syncs the
+  // lines of the event's case. OK = acknowledge; DATA_LOSS: the event does not decode.
+  absl::Status HandleEvent(redis::RedisConnection& redis, const stream::StreamEntry& entry) const;
 
   // compensation::Line → PaymentLine (line id derived from the idempotency key).
   static v1::PaymentLine ToProto(const compensation::Line& line, const std::string& person_id, absl::Time now);

@@ -323,7 +323,9 @@ class ReferralServiceTest : public ::testing::Test {
       redis::FunctionRegistry functions;
       functions.Add(lua::CommonLibrary());
       functions.Add(lua::ReferralLibrary());
-      r.host = std::make_unique<server::ServiceHost>(testing::TestServerConfig(*pki_, redis_, "referral"), functions);
+      server::ServerConfig server_config = testing::TestServerConfig(*pki_, redis_, "referral");
+      server_config.replica_id = absl::StrCat("referral-", i);  // each replica its own consumer name
+      r.host = std::make_unique<server::ServiceHost>(server_config, functions);
       r.host->SetClock(&clock_);
       UpstreamOptions up;
       up.assessment_address = absl::StrCat("127.0.0.1:", assessment_host_->port());
