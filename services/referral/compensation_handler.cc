@@ -207,11 +207,13 @@ struct CompensationImpl {
     if (first > today) return absl::FailedPreconditionError("settle.month: the month has not begun");
     auto org = OrgFilter(caller, req.organisation_number());
     if (!org.ok()) return org.status();
-    const std::string idem_key = server::IdempotencyKey("ledger", caller, "SettleMonth", req.request_id());
-    const std::string fingerprint = server::RequestFingerprint(req);
-    auto stored = redis.Command(server::EarlierResultCommand(idem_key));
+    // The request's idempotency record is written by the settlement's own calls: each provider's
+    // statement in the call that settles it, the response in the last one (ledger.lua).
+    const LedgerStore::SettlementRequest request{
+        server::IdempotencyKey("ledger", caller, "SettleMonth", req.request_id()), server::RequestFingerprint(req)};
+    auto stored = redis.Command(server::EarlierResultCommand(request.idem_key));
     if (!stored.ok()) return stored.status();
-    auto earlier = server::EarlierResult(*stored, fingerprint);
+    auto earlier = server::EarlierResult(*stored, request.fingerprint);
     if (!earlier.ok()) return earlier.status();
     if (earlier->has_value()) {
       if (!resp->ParseFromString(**earlier)) return absl::DataLossError("stored response does not parse");
@@ -230,8 +232,9 @@ struct CompensationImpl {
       if (!all.ok()) return all.status();
       orgs = std::move(*all);
     }
+    bool answered = false;  // a concurrent call with the same request_id answered meanwhile
     for (const std::string& o : orgs) {
-      for (int attempt = 0;; ++attempt) {
+      for (int attempt = 0; !answered; ++attempt) {
         auto ids = ledger.IdsByDate(redis, LedgerStore::UnsettledKey(o), 0, LedgerStore::DateScore(last));
         if (!ids.ok()) return ids.status();
         if (ids->empty()) break;
@@ -263,18 +266,37 @@ struct CompensationImpl {
         e.set_request_id(req.request_id());
         e.set_detail(absl::StrCat(st.statement_id(), ": ", lines->size(), " lines, ", total, " öre"));
         audit::AddSubject(e, v1::SUBJECT_KIND_PROVIDER, o);
-        absl::Status s = ledger.Settle(redis, st, line_ids, static_cast<int64_t>(existing->size()), e);
-        if (s.code() == absl::StatusCode::kAborted && attempt < 5) continue;  // another settlement came first
-        if (!s.ok()) return s;
-        *resp->add_statements() = st;
-        resp->set_lines_settled(resp->lines_settled() + st.line_count());
-        RUSTA_RETURN_IF_ERROR_C(MarkResultsPaid(redis, st, *lines));
+        auto settled = ledger.Settle(redis, st, line_ids, static_cast<int64_t>(existing->size()), request, e);
+        if (settled.status().code() == absl::StatusCode::kAborted && attempt < 5) continue;  // another came first
+        if (!settled.ok()) return settled.status();
+        if (settled->kind == LedgerStore::Settled::Kind::kAnswered) answered = true;  // the finish has it
+        // A statement this request made before (a concurrent call with the same request_id) is
+        // that call's to mark paid.
+        if (settled->kind == LedgerStore::Settled::Kind::kSettled) {
+          RUSTA_RETURN_IF_ERROR_C(MarkResultsPaid(redis, st, *lines));
+        }
         break;
+      }
+    }
+    // The response is every statement settled under this request, whoever settled it (a
+    // concurrent call with the same request_id may have settled some providers), in provider order.
+    if (!answered) {
+      auto statements = ledger.RequestStatements(redis, request);
+      if (!statements.ok()) return statements.status();
+      for (v1::Statement& st : *statements) {
+        resp->set_lines_settled(resp->lines_settled() + st.line_count());
+        *resp->add_statements() = std::move(st);
       }
     }
     std::string response;
     resp->SerializeToString(&response);
-    return redis.Pipeline(server::RememberResultCommands(idem_key, fingerprint, response)).status();
+    auto answer = ledger.FinishSettlement(redis, request, response);
+    if (!answer.ok()) return answer.status();
+    if (*answer != response) {  // a concurrent call with the same request_id answered first
+      resp->Clear();
+      if (!resp->ParseFromString(*answer)) return absl::DataLossError("stored response does not parse");
+    }
+    return absl::OkStatus();
   }
 
   // The settled result payments move their cases to PAID (RESULT_VERIFIED → PAID). A case that is

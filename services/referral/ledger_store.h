@@ -57,11 +57,33 @@ class LedgerStore {
                                                                     const rusta::v1::YearMonth& month) const;
   absl::StatusOr<std::vector<rusta::v1::Statement>> AllStatements(redis::RedisConnection& redis) const;
 
+  // The request a settlement runs under (SettleMonth's request_id): its idempotency record.
+  struct SettlementRequest {
+    std::string idem_key;     // server::IdempotencyKey("ledger", ...)
+    std::string fingerprint;  // server::RequestFingerprint(request)
+  };
+  // What one provider's settlement call did.
+  struct Settled {
+    enum class Kind {
+      kSettled,   // `statement` was written
+      kEarlier,   // this request settled the provider before: `statement` is that one
+      kAnswered,  // the request was answered meanwhile: nothing settled
+    } kind = Kind::kSettled;
+    rusta::v1::Statement statement;
+  };
   // Settles the lines `line_ids` into `statement`; `statements_read` is the number of statements
-  // of the provider-month the caller saw (ABORTED when another came first).
-  absl::Status Settle(redis::RedisConnection& redis, const rusta::v1::Statement& statement,
-                      const std::vector<std::string>& line_ids, int64_t statements_read,
-                      const rusta::v1::AuditEvent& event) const;
+  // of the provider-month the caller saw (ABORTED when another came first). The statement is
+  // kept in the request's record in the same call (see ledger.lua).
+  absl::StatusOr<Settled> Settle(redis::RedisConnection& redis, const rusta::v1::Statement& statement,
+                                 const std::vector<std::string>& line_ids, int64_t statements_read,
+                                 const SettlementRequest& request, const rusta::v1::AuditEvent& event) const;
+  // The statements settled under the request so far, by organisation number.
+  absl::StatusOr<std::vector<rusta::v1::Statement>> RequestStatements(redis::RedisConnection& redis,
+                                                                      const SettlementRequest& request) const;
+  // Remembers the settlement's response (serialised SettleMonthResponse) unless a concurrent call
+  // with the same request answered first; returns the response that stands.
+  absl::StatusOr<std::string> FinishSettlement(redis::RedisConnection& redis, const SettlementRequest& request,
+                                               const std::string& response) const;
 
  private:
   const audit::AuditLog& audit_;

@@ -2637,6 +2637,51 @@ TEST_F(CompensationTest, AWholePathToAVerifiedResultPaysExactlyTheExpectedLinesO
   EXPECT_NEAR(rep.providers(0).basic_share(), static_cast<double>(basic) / sum, 1e-9);
 }
 
+TEST_F(CompensationTest, TwoConcurrentSettlementsWithOneRequestIdSettleOnceAndAnswerAlike) {
+  Start();
+  StandardProviders();
+  v1::Case c = PathToVerification(",5560743089,Volvo Personvagnar AB,2026-05-15,,100,no");
+  ASSERT_EQ(c.state(), v1::CASE_STATE_RESULT_VERIFIED);
+  v1::SettleMonthRequest settle;
+  settle.set_request_id("settle-2026-09");
+  settle.mutable_month()->set_year(2026);
+  settle.mutable_month()->set_month(9);
+  // Two calls at once (as a retry racing the first attempt), each on its own channel.
+  auto stub_a = v1::CompensationService::NewStub(
+      testing::Pki::Channel(replicas_[0].host->port(), pki_->ClientCredentials("admin")));
+  auto stub_b = v1::CompensationService::NewStub(
+      testing::Pki::Channel(replicas_[0].host->port(), pki_->ClientCredentials("admin")));
+  auto call = [&](CStub* stub) {
+    v1::SettleMonthResponse resp;
+    grpc::Status s = Invoke(stub, &CStub::SettleMonth, settle, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp;
+  };
+  auto a = std::async(std::launch::async, call, stub_a.get());
+  auto b = std::async(std::launch::async, call, stub_b.get());
+  const v1::SettleMonthResponse first = a.get(), second = b.get();
+  ASSERT_EQ(first.statements_size(), 1);
+  EXPECT_EQ(first.SerializeAsString(), second.SerializeAsString());
+  EXPECT_EQ(first.lines_settled(), 6);
+  // One settlement: one statement of the month, every line in it once.
+  v1::ListStatementsRequest list;
+  list.set_organisation_number(kProviderOrg);
+  v1::ListStatementsResponse listed;
+  ASSERT_TRUE(Invoke(Comp("admin"), &CStub::ListStatements, list, &listed).ok());
+  ASSERT_EQ(listed.statements_size(), 1);
+  EXPECT_EQ(listed.statements(0).statement_id(), first.statements(0).statement_id());
+  EXPECT_EQ(static_cast<int64_t>(Lines("eo", c.case_id(), first.statements(0).statement_id()).size()),
+            first.lines_settled());
+  EXPECT_EQ(GetCase(c.case_id()).state(), v1::CASE_STATE_PAID);
+  // A later repeat gets the same answer; the id for another request is refused.
+  EXPECT_EQ(call(Comp("admin")).SerializeAsString(), first.SerializeAsString());
+  v1::SettleMonthRequest other = settle;
+  other.mutable_month()->set_month(8);
+  v1::SettleMonthResponse refused;
+  EXPECT_EQ(Invoke(Comp("admin"), &CStub::SettleMonth, other, &refused).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_F(CompensationTest, AResultThatFailsVerificationPaysNothingForTheResult) {
   Start();
   StandardProviders();
