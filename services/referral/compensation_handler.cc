@@ -34,7 +34,7 @@ struct CompensationImpl {
         config(c),
         cases(h.audit(), c.pseudonym_secret, c.events_max_length),
         ledger(h.audit()),
-        engine(cases, ledger, t, h.clock()),
+        engine(cases, ledger, t, h.clock(), identity::ServiceIdentity(h.config().trust_domain, "referral")),
         events(stream::ConsumerOptions{CaseStore::EventsStream(), "compensation", h.config().replica_id},
                [this](RedisConnection& redis, const stream::StreamEntry& e) { return engine.HandleEvent(redis, e); }) {}
 

@@ -210,8 +210,7 @@ absl::StatusOr<int64_t> PaymentEngine::SyncCase(redis::RedisConnection& redis, c
     lines.push_back(ToProto(l, person_id, now));
     dates.push_back(l.date);
   }
-  const identity::Identity engine{"spiffe://rusta.local/service/referral", identity::Role::kService, "referral"};
-  v1::AuditEvent e = audit::MakeAuditEvent(engine, "referral", "AppendPaymentLines", now);
+  v1::AuditEvent e = audit::MakeAuditEvent(self_, "referral", "AppendPaymentLines", now);
   e.set_purpose("compensation");
   e.set_detail(absl::StrCat(lines.size(), " lines (", diff.additions.size(), " new, ", diff.corrections.size(),
                             " corrections)"));

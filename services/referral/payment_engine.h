@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "common/redis/redis_connection.h"
+#include "common/identity/identity.h"
 #include "common/server/clock.h"
 #include "common/stream/stream_consumer.h"
 #include "rusta/v1/compensation.pb.h"
@@ -25,9 +26,11 @@ namespace rusta::referral {
 
 class PaymentEngine {
  public:
+  // `self`: the identity the engine acts as (its audit events), the service's own in the configured
+  // trust domain (identity::ServiceIdentity).
   PaymentEngine(const CaseStore& cases, const LedgerStore& ledger, const compensation::TariffSet& tariffs,
-                const server::Clock& clock)
-      : cases_(cases), ledger_(ledger), tariffs_(tariffs), clock_(clock) {}
+                const server::Clock& clock, identity::Identity self)
+      : cases_(cases), ledger_(ledger), tariffs_(tariffs), clock_(clock), self_(std::move(self)) {}
 
   const compensation::TariffSet& tariffs() const { return tariffs_; }
 
@@ -62,6 +65,7 @@ class PaymentEngine {
   const LedgerStore& ledger_;
   const compensation::TariffSet& tariffs_;
   const server::Clock& clock_;
+  const identity::Identity self_;
 };
 
 }  // namespace rusta::referral
