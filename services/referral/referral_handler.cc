@@ -40,6 +40,8 @@ absl::StatusOr<int> ReferralHandler::RunDueDeadlines() {
   return result;
 }
 
+const CaseStore& ReferralHandler::case_store() const { return impl_->store; }
+
 absl::Status ReferralHandler::MarkPaid(redis::RedisConnection& redis, const std::string& case_id,
                                       const std::vector<std::string>& line_ids, const std::string& request_id) {
   return impl_->MarkPaid(redis, case_id, line_ids, request_id);

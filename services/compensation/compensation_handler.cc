@@ -1,4 +1,4 @@
-#include "services/referral/compensation_handler.h"
+#include "services/compensation/compensation_handler.h"
 
 #include <algorithm>
 #include <map>
@@ -11,14 +11,13 @@
 #include "common/server/idempotency.h"
 #include "common/server/proto_convert.h"
 #include "common/validation/identifiers.h"
-#include "services/referral/case_store.h"
-#include "services/referral/ledger_store.h"
-#include "services/referral/payment_engine.h"
+#include "services/compensation/ledger_store.h"
+#include "services/compensation/payment_engine.h"
 
-namespace rusta::referral {
+namespace rusta::compensation {
 
 namespace v1 = rusta::v1;
-namespace cmp = compensation;
+namespace cmp = ::rusta::compensation;
 using identity::Identity;
 using redis::RedisConnection;
 
@@ -29,23 +28,27 @@ using redis::RedisConnection;
   } while (false)
 
 struct CompensationImpl {
-  CompensationImpl(server::ServiceHost& h, const ReferralConfig& c, const cmp::TariffSet& t)
+  CompensationImpl(server::ServiceHost& h, const CompensationConfig& c, const cmp::TariffSet& t,
+                   const CaseSource& case_source, CaseSettlement* case_settlement)
       : host(h),
         config(c),
-        cases(h.audit(), c.pseudonym_secret, c.events_max_length),
+        settlement(case_settlement),
         ledger(h.audit()),
-        engine(cases, ledger, t, h.clock(), identity::ServiceIdentity(h.config().trust_domain, "referral")),
-        events(stream::ConsumerOptions{CaseStore::EventsStream(), "compensation", h.config().replica_id},
+        engine(case_source, ledger, t, h.clock(),
+               identity::ServiceIdentity(h.config().trust_domain, h.config().service_name)),
+        events(stream::ConsumerOptions{kEventsStream, "compensation", h.config().replica_id},
                [this](RedisConnection& redis, const stream::StreamEntry& e) { return engine.HandleEvent(redis, e); }) {}
 
   server::ServiceHost& host;
-  ReferralConfig config;
-  CaseStore cases;
+  // The case flow's events stream: the engine's only feed besides the CaseSource.
+  static constexpr char kEventsStream[] = "events:referral";
+
+  CompensationConfig config;
+  CaseSettlement* settlement;  // null: settled cases stay RESULT_VERIFIED
   LedgerStore ledger;
   PaymentEngine engine;
   // The case events, group "compensation", this replica's stable name (common/stream).
   stream::StreamConsumer events;
-  CompensationHandler::PaidHook paid_hook;
 
   absl::CivilDay Today() const { return server::SwedishDay(host.clock().Now()); }
 
@@ -80,7 +83,7 @@ struct CompensationImpl {
   // Reading the ledger is audited for providers (their own payments, with case ids).
   absl::Status AuditProviderRead(RedisConnection& redis, const Identity& caller, const char* method) {
     if (caller.role != identity::Role::kProvider) return absl::OkStatus();
-    v1::AuditEvent e = audit::MakeAuditEvent(caller, "referral", method, host.clock().Now());
+    v1::AuditEvent e = audit::MakeAuditEvent(caller, host.config().service_name, method, host.clock().Now());
     e.set_purpose("compensation");
     audit::AddSubject(e, v1::SUBJECT_KIND_PROVIDER, caller.id);
     return host.audit().Append(redis, audit::ActorChain(caller.uri), e).status();
@@ -102,9 +105,9 @@ struct CompensationImpl {
     }
     std::vector<std::string> ids;
     if (!req.case_id().empty()) {
-      auto members = redis.Command({"SMEMBERS", LedgerStore::CaseKey(req.case_id())});
+      auto members = ledger.CaseLineIds(redis, req.case_id());
       if (!members.ok()) return members.status();
-      for (const auto& m : members->elements) ids.push_back(m.str);
+      ids = std::move(*members);
     } else {
       auto by = ledger.IdsByDate(redis, org->empty() ? LedgerStore::ByDateKey() : LedgerStore::OrgKey(*org),
                                  range->first, range->second);
@@ -146,10 +149,9 @@ struct CompensationImpl {
       if (!list->empty()) found = (*list)[0];
     } else {
       if (req.statement_id().empty()) return absl::InvalidArgumentError("statement_id: required");
-      auto data = redis.Command({"HGET", LedgerStore::StatementsKey(), req.statement_id()});
-      if (!data.ok()) return data.status();
-      v1::Statement s;
-      if (data->is_string() && s.ParseFromString(data->str)) found = s;
+      auto statement = ledger.GetStatement(redis, req.statement_id());
+      if (!statement.ok()) return statement.status();
+      found = std::move(*statement);
     }
     if (!found || (caller.role == identity::Role::kProvider && found->organisation_number() != caller.id)) {
       return absl::NotFoundError("statement: not found");
@@ -261,7 +263,7 @@ struct CompensationImpl {
         st.set_line_count(static_cast<int64_t>(lines->size()));
         server::SetTimestamp(host.clock().Now(), st.mutable_settled_at());
         *st.mutable_settled_by() = server::ToActor(caller);
-        v1::AuditEvent e = audit::MakeAuditEvent(caller, "referral", "SettleMonth", host.clock().Now());
+        v1::AuditEvent e = audit::MakeAuditEvent(caller, host.config().service_name, "SettleMonth", host.clock().Now());
         e.set_purpose("compensation");
         e.set_request_id(req.request_id());
         e.set_detail(absl::StrCat(st.statement_id(), ": ", lines->size(), " lines, ", total, " öre"));
@@ -302,13 +304,13 @@ struct CompensationImpl {
   // The settled result payments move their cases to PAID (RESULT_VERIFIED → PAID). A case that is
   // not RESULT_VERIFIED (already PAID by an earlier statement) is left as it is.
   absl::Status MarkResultsPaid(RedisConnection& redis, const v1::Statement& st, const std::vector<v1::PaymentLine>& lines) {
-    if (!paid_hook) return absl::OkStatus();
+    if (settlement == nullptr) return absl::OkStatus();
     std::map<std::string, std::vector<std::string>> by_case;
     for (const v1::PaymentLine& l : lines) {
       if (l.component() == v1::PAYMENT_COMPONENT_RESULT && l.amount().ore() > 0) by_case[l.case_id()].push_back(l.line_id());
     }
     for (const auto& [case_id, ids] : by_case) {
-      absl::Status s = paid_hook(redis, case_id, ids, absl::StrCat("paid-", st.statement_id()));
+      absl::Status s = settlement->MarkPaid(redis, case_id, ids, absl::StrCat("paid-", st.statement_id()));
       if (!s.ok() && s.code() != absl::StatusCode::kFailedPrecondition && s.code() != absl::StatusCode::kNotFound) {
         return s;
       }
@@ -467,17 +469,16 @@ struct CompensationImpl {
   }
 };
 
-CompensationHandler::CompensationHandler(server::ServiceHost& host, const ReferralConfig& config,
-                                         const cmp::TariffSet& tariffs)
-    : impl_(std::make_shared<CompensationImpl>(host, config, tariffs)), policy_(MakePolicy()) {
-  engine_ = std::make_unique<server::PeriodicTask>(host, std::chrono::milliseconds(config.scheduler_interval_ms),
+CompensationHandler::CompensationHandler(server::ServiceHost& host, const CompensationConfig& config,
+                                         const cmp::TariffSet& tariffs, const CaseSource& cases,
+                                         CaseSettlement* settlement)
+    : impl_(std::make_shared<CompensationImpl>(host, config, tariffs, cases, settlement)), policy_(MakePolicy()) {
+  engine_ = std::make_unique<server::PeriodicTask>(host, std::chrono::milliseconds(config.engine_interval_ms),
                                                    std::vector<server::PeriodicTask::Step>{
                                                        {"payment_engine", [this] { return RunEngine(); }}});
 }
 
 CompensationHandler::~CompensationHandler() { engine_.reset(); }  // stop the engine before the impl goes
-
-void CompensationHandler::SetPaidHook(PaidHook hook) { impl_->paid_hook = std::move(hook); }
 
 absl::StatusOr<int> CompensationHandler::RunEngine() {
   absl::StatusOr<int> result = 0;
@@ -526,4 +527,4 @@ RUSTA_RPC(ListTariffs, return impl->ListTariffs(resp))
 
 #undef RUSTA_RPC
 
-}  // namespace rusta::referral
+}  // namespace rusta::compensation

@@ -1,4 +1,4 @@
-#include "services/referral/ledger_store.h"
+#include "services/compensation/ledger_store.h"
 
 #include <map>
 
@@ -8,7 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "common/server/idempotency.h"
 
-namespace rusta::referral {
+namespace rusta::compensation {
 namespace {
 
 std::string Serialize(const google::protobuf::Message& m) {
@@ -84,13 +84,30 @@ absl::StatusOr<std::vector<rusta::v1::PaymentLine>> LedgerStore::Lines(redis::Re
   return out;
 }
 
-absl::StatusOr<std::vector<rusta::v1::PaymentLine>> LedgerStore::CaseLines(redis::RedisConnection& redis,
-                                                                           const std::string& case_id) const {
+absl::StatusOr<std::vector<std::string>> LedgerStore::CaseLineIds(redis::RedisConnection& redis,
+                                                                  const std::string& case_id) const {
   auto ids = redis.Command({"SMEMBERS", CaseKey(case_id)});
   if (!ids.ok()) return ids.status();
   std::vector<std::string> list;
   for (const auto& v : ids->elements) list.push_back(v.str);
-  return Lines(redis, list);
+  return list;
+}
+
+absl::StatusOr<std::vector<rusta::v1::PaymentLine>> LedgerStore::CaseLines(redis::RedisConnection& redis,
+                                                                           const std::string& case_id) const {
+  auto ids = CaseLineIds(redis, case_id);
+  if (!ids.ok()) return ids.status();
+  return Lines(redis, *ids);
+}
+
+absl::StatusOr<std::optional<rusta::v1::Statement>> LedgerStore::GetStatement(redis::RedisConnection& redis,
+                                                                              const std::string& statement_id) const {
+  auto data = redis.Command({"HGET", StatementsKey(), statement_id});
+  if (!data.ok()) return data.status();
+  if (!data->is_string()) return std::optional<rusta::v1::Statement>();
+  rusta::v1::Statement s;
+  if (!s.ParseFromString(data->str)) return absl::DataLossError("stored statement does not parse");
+  return std::optional<rusta::v1::Statement>(std::move(s));
 }
 
 absl::StatusOr<std::vector<std::string>> LedgerStore::IdsByDate(redis::RedisConnection& redis, const std::string& zset,
@@ -209,4 +226,4 @@ absl::StatusOr<std::string> LedgerStore::FinishSettlement(redis::RedisConnection
   return reply->str;
 }
 
-}  // namespace rusta::referral
+}  // namespace rusta::compensation

@@ -1,4 +1,4 @@
--- The payment ledger (services/referral/ledger_store.h). Lines are appended and never edited (the
+-- The payment ledger (services/compensation/ledger_store.h), the library rusta_compensation. Lines are appended and never edited (the
 -- statement a line was settled in is kept beside it); a correction is a new reversing line. Every key of the
 -- ledger shares the hash tag {ledger}.
 
