@@ -1,11 +1,6 @@
 #include "services/compensation/payment_engine.h"
 
-#include <map>
-#include <set>
-
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "common/audit/audit_event.h"
 #include "common/audit/audit_log.h"
 #include "common/identity/identity.h"
@@ -16,7 +11,6 @@ namespace rusta::compensation {
 
 namespace cmp = ::rusta::compensation;
 namespace v1 = ::rusta::v1;
-
 
 std::string PaymentEngine::LineId(const std::string& key) { return "pl-" + audit::Sha256Hex(key).substr(0, 24); }
 

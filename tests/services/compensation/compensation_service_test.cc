@@ -206,5 +206,28 @@ TEST_F(CompensationTest, AResultThatFailsVerificationPaysNothingForTheResult) {
   EXPECT_EQ(Lines("eo", c.case_id()).size(), 3u);  // March, April, March's interpreter hours
 }
 
+TEST_F(CompensationTest, AnEventThatDoesNotDecodeGoesToTheEnginesDeadLettersAndTheRestIsPaid) {
+  Start();
+  StandardProviders();
+  {
+    redis::RedisConnection conn(redis_.options());
+    ASSERT_TRUE(conn.Command({"XADD", "events:referral", "*", "type", "rusta.v1.CaseEvent", "data", "\xff\xff"}).ok());
+  }
+  v1::Case c = PathToVerification(",5560743089,Volvo Personvagnar AB,2026-05-15,,100,no");
+  auto handled = replicas_[0].compensation->RunEngine();
+  ASSERT_TRUE(handled.ok()) << handled.status();
+  EXPECT_GT(*handled, 1);
+  EXPECT_EQ(Lines("eo", c.case_id()).size(), 6u);
+  redis::RedisConnection conn(redis_.options());
+  auto dead = conn.Command({"XRANGE", "events:referral:dead:compensation", "-", "+"});
+  ASSERT_TRUE(dead.ok()) << dead.status();
+  ASSERT_EQ(dead->size(), 1u);
+  auto pending = conn.Command({"XPENDING", "events:referral", "compensation"});
+  ASSERT_TRUE(pending.ok());
+  EXPECT_EQ((*pending)[0].integer, 0);
+  // The ratings group is not affected by the engine's dead letter (it has its own).
+  EXPECT_TRUE(Handler().RunRatingFeed().ok());
+}
+
 }  // namespace
 }  // namespace rusta::referral
