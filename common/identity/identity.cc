@@ -73,4 +73,10 @@ absl::StatusOr<Identity> ParseIdentityUri(std::string_view uri, std::string_view
   return absl::UnauthenticatedError("certificate identity has an unknown role");
 }
 
+Identity ServiceIdentity(std::string_view trust_domain, std::string_view service_name) {
+  return Identity{absl::StrCat("spiffe://", absl::string_view(trust_domain.data(), trust_domain.size()), "/service/",
+                               absl::string_view(service_name.data(), service_name.size())),
+                  Role::kService, std::string(service_name)};
+}
+
 }  // namespace rusta::identity

@@ -41,4 +41,8 @@ struct Identity {
 // UNAUTHENTICATED with the reason when it does not fit.
 absl::StatusOr<Identity> ParseIdentityUri(std::string_view uri, std::string_view trust_domain);
 
+// The identity a service acts as on its own (a scheduler, an engine): the one its certificate
+// names, spiffe://<trust domain>/service/<name>, taken from the configured trust domain.
+Identity ServiceIdentity(std::string_view trust_domain, std::string_view service_name);
+
 }  // namespace rusta::identity

@@ -55,6 +55,9 @@ absl::StatusOr<std::optional<std::string>> EarlierResult(const redis::RedisValue
   if (reply[0].str != fingerprint) {
     return absl::InvalidArgumentError("request_id: already used for a different request");
   }
+  // A record begun but not answered yet (a settlement over several calls keeps its parts there
+  // first): the call is not done, it goes on.
+  if (!reply[1].is_string()) return std::optional<std::string>();
   return std::optional<std::string>(reply[1].str);
 }
 

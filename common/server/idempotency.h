@@ -34,12 +34,13 @@ inline constexpr int kIdempotencyTtlSeconds = 48 * 3600;
 // The read of a remembered result, to pipeline with a mutation's own reads ("" = no key: the
 // reply then says "first call").
 std::vector<std::string> EarlierResultCommand(const std::string& idem_key);
-// Its reply: the result remembered for the key, nullopt on a first call, INVALID_ARGUMENT
+// Its reply: the result remembered for the key, nullopt on a first call (or one whose record holds
+// no result yet), INVALID_ARGUMENT
 // "request_id: already used for a different request" when the fingerprint differs.
 absl::StatusOr<std::optional<std::string>> EarlierResult(const redis::RedisValue& reply,
                                                          std::string_view fingerprint);
-// For mutations whose own atomic call cannot remember the result (a queue claim, a settlement
-// over many calls): the commands that remember it afterwards, for kIdempotencyTtlSeconds.
+// For mutations whose own atomic call cannot remember the result (a queue claim): the commands
+// that remember it afterwards, for kIdempotencyTtlSeconds.
 std::vector<std::vector<std::string>> RememberResultCommands(const std::string& idem_key,
                                                              const std::string& fingerprint,
                                                              const std::string& result);

@@ -1,9 +1,20 @@
 #include "common/server/server_config.h"
 
+#include <unistd.h>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace rusta::server {
+namespace {
+
+std::string HostName() {
+  char name[256] = {0};
+  if (gethostname(name, sizeof(name) - 1) != 0 || name[0] == 0) return "replica";
+  return name;
+}
+
+}  // namespace
 
 ServerConfig ReadServerConfig(config::ConfigParser& p, const std::string& service_name,
                               int default_port) {
@@ -18,6 +29,8 @@ ServerConfig ReadServerConfig(config::ConfigParser& p, const std::string& servic
                                "plaintext and identity from the x-rusta-dev-identity header; "
                                "NEVER in production");
   c.trust_domain = p.String("trust-domain", "rusta.local", "SPIFFE trust domain of identities");
+  c.replica_id = p.String("replica-id", HostName(),
+                          "stable name of this replica (stream consumer name); default the host name");
   c.workers = static_cast<int>(p.Int("workers", 8, 1, 256, "worker threads (one Redis connection each)"));
   c.max_queued_tasks = static_cast<int>(
       p.Int("max-queued-tasks", 10000, 1, 1000000, "requests waiting for a worker before RESOURCE_EXHAUSTED"));
@@ -38,6 +51,7 @@ ServerConfig ReadServerConfig(config::ConfigParser& p, const std::string& servic
   if (!absl::StartsWith(c.redis.address, "unix:") && c.redis.address.find(':') == std::string::npos) {
     p.AddError("redis-address", "must be host:port or unix:/path");
   }
+  if (c.replica_id.empty()) p.AddError("replica-id", "must not be empty");
   if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warning" && c.log_level != "error") {
     p.AddError("log-level", "must be debug, info, warning or error");
   }

@@ -14,6 +14,9 @@ struct ServerConfig {
   std::string tls_cert, tls_key, tls_ca;
   bool insecure_dev_mode = false;    // plaintext, identity from a header; development only
   std::string trust_domain = "rusta.local";
+  // This replica's stable name where replicas share work (stream consumer names): the same after
+  // a restart, so that it finds its own unacknowledged entries again. Default: the host name.
+  std::string replica_id = "replica";
   int workers = 8;                   // worker threads, each with one Redis connection
   int max_queued_tasks = 10000;
   redis::RedisOptions redis;

@@ -1,6 +1,9 @@
 #include "services/referral/case_store.h"
 
+#include <set>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/server/idempotency.h"
 
 namespace rusta::referral {
@@ -153,6 +156,46 @@ absl::StatusOr<std::vector<rusta::v1::CaseReport>> CaseStore::Reports(redis::Red
     out.push_back(std::move(r));
   }
   return out;
+}
+
+absl::StatusOr<std::optional<CaseStore::CaseWithReports>> CaseStore::ReadWithCurrentReports(
+    redis::RedisConnection& redis, const std::string& case_id) const {
+  auto replies = redis.Pipeline({{"HGET", CaseKey(case_id), "data"},
+                                 {"HGETALL", MonthsKey(case_id)},
+                                 {"HGETALL", ReportsKey(case_id)}});
+  if (!replies.ok()) return replies.status();
+  for (const redis::RedisValue& r : *replies) {
+    if (r.type == redis::RedisValue::Type::kError) return absl::InternalError("case read failed");
+  }
+  auto c = ParseStoredCase((*replies)[0]);
+  if (!c.ok()) return c.status();
+  if (!c->has_value()) return std::optional<CaseWithReports>();
+  CaseWithReports out;
+  out.case_record = std::move(**c);
+  // The current revision of each reported month (the index points at it; "final" is not a month).
+  std::set<std::string> current;
+  const redis::RedisValue& index = (*replies)[1];
+  for (size_t i = 0; i + 1 < index.size(); i += 2) {
+    if (index[i].str == "final") continue;
+    std::vector<std::string> parts = absl::StrSplit(index[i + 1].str, '|');
+    current.insert(parts[0]);
+  }
+  const redis::RedisValue& reports = (*replies)[2];
+  for (size_t i = 0; i + 1 < reports.size(); i += 2) {
+    if (!current.count(reports[i].str)) continue;
+    rusta::v1::CaseReport r;
+    if (!r.ParseFromString(reports[i + 1].str)) return absl::DataLossError("stored report does not parse");
+    out.current_monthly_reports.push_back(std::move(r));
+  }
+  return std::optional<CaseWithReports>(std::move(out));
+}
+
+absl::StatusOr<std::vector<std::string>> CaseStore::AllCaseIds(redis::RedisConnection& redis) const {
+  auto all = redis.Command({"ZRANGE", AllCasesKey(), "0", "-1"});
+  if (!all.ok()) return all.status();
+  std::vector<std::string> ids;
+  for (const auto& v : all->elements) ids.push_back(v.str);
+  return ids;
 }
 
 }  // namespace rusta::referral

@@ -100,6 +100,16 @@ class CaseStore {
                                                        const std::vector<std::string>& ids) const;
   absl::StatusOr<std::vector<rusta::v1::CaseReport>> Reports(redis::RedisConnection& redis,
                                                              const std::string& case_id) const;
+  // One round trip: the case (nullopt: none stored) with the current revision of each of its
+  // monthly reports (what compensation computes from).
+  struct CaseWithReports {
+    rusta::v1::Case case_record;
+    std::vector<rusta::v1::CaseReport> current_monthly_reports;
+  };
+  absl::StatusOr<std::optional<CaseWithReports>> ReadWithCurrentReports(redis::RedisConnection& redis,
+                                                                         const std::string& case_id) const;
+  // Every case id, oldest first.
+  absl::StatusOr<std::vector<std::string>> AllCaseIds(redis::RedisConnection& redis) const;
 
  private:
   const audit::AuditLog& audit_;

@@ -1,14 +1,20 @@
 // rusta-referral: wiring only. Connects to the assessment service and the provider registry with
 // this service's own certificate, loads the reference data, then serves rusta.v1.ReferralService
-// (see referral_handler.h) and rusta.v1.CompensationService (compensation_handler.h).
+// (see referral_handler.h) and hosts the compensation module's rusta.v1.CompensationService
+// (services/compensation/compensation_handler.h), giving it its two views of the case flow in
+// process (compensation_case_source.h, compensation_case_settlement.h). Compensation in its own
+// binary would be another main.cc like this one with those two over gRPC.
 #include <cstdlib>
 #include <memory>
 
 #include "common/log/log.h"
 #include "common/server/service_main.h"
 #include "common/validation/municipality_codes.h"
-#include "services/referral/compensation/tariff.h"
-#include "services/referral/compensation_handler.h"
+#include "services/compensation/compensation_config.h"
+#include "services/compensation/compensation_handler.h"
+#include "services/compensation/domain/tariff.h"
+#include "services/referral/compensation_case_settlement.h"
+#include "services/referral/compensation_case_source.h"
 #include "services/referral/referral_config.h"
 #include "services/referral/referral_handler.h"
 #include "services/referral/result_register.h"
@@ -16,38 +22,38 @@
 
 namespace rusta::lua {
 const redis::FunctionLibrary& ReferralLibrary();
+const redis::FunctionLibrary& CompensationLibrary();
 }
 
 int main(int argc, char** argv) {
   using namespace rusta;
   referral::ReferralConfig config;
-  std::string tariff_dir;
-  server::ServiceSpec spec{"referral", 50052, {lua::ReferralLibrary()}};
+  compensation::CompensationConfig compensation_config;
+  // rusta_referral before rusta_compensation: an older rusta_referral that still held the ledger's
+  // functions is replaced first, so their new library can take them.
+  server::ServiceSpec spec{"referral", 50052, {lua::ReferralLibrary(), lua::CompensationLibrary()}};
   return server::ServiceMain(argc, argv, spec,
-      [&config, &tariff_dir](config::ConfigParser& parser) {
+      [&config, &compensation_config](config::ConfigParser& parser) {
         config = referral::ReadReferralConfig(parser);
-        tariff_dir = parser.String("tariff-dir", RUSTA_COMPENSATION_TARIFF_DIR,
-                                   "directory of tariff files (*.tariff, format in compensation/tariff.h)");
+        compensation_config = compensation::ReadCompensationConfig(parser);
       },
-      [&config, &tariff_dir](server::ServiceHost& host, server::RegisteredServices& services) {
+      [&config, &compensation_config](server::ServiceHost& host, server::RegisteredServices& services) {
         // Kept for the life of the process.
         static std::unique_ptr<referral::AssessmentClient> assessment;
         static std::unique_ptr<referral::RegistryClient> registry;
         static std::unique_ptr<validation::MunicipalityCodes> municipalities;
         static std::unique_ptr<validation::PostalCodeDirectory> postal_codes;
         static std::unique_ptr<referral::ResultRegister> result_register;
-        static std::unique_ptr<referral::compensation::TariffSet> tariffs;
+        static std::unique_ptr<compensation::TariffSet> tariffs;
+        static std::unique_ptr<referral::InProcessCaseSource> case_source;
+        static std::unique_ptr<referral::InProcessCaseSettlement> case_settlement;
         // A tariff that does not load stops the service, naming the file and line.
-        auto loaded_tariffs = referral::compensation::LoadTariffDirectory(tariff_dir);
+        auto loaded_tariffs = compensation::LoadConfiguredTariffs(compensation_config);
         if (!loaded_tariffs.ok()) {
           log::Error("tariffs_not_loaded", {{"detail", loaded_tariffs.status().message()}});
           std::exit(2);
         }
-        tariffs = std::make_unique<referral::compensation::TariffSet>(std::move(*loaded_tariffs));
-        for (const auto& t : tariffs->tariffs()) {
-          log::Info("tariff_loaded", {{"version", t.version}, {"effective_from", absl::FormatCivilTime(t.effective_from)},
-                                      {"illustrative", t.illustrative ? "true" : "false"}});
-        }
+        tariffs = std::make_unique<compensation::TariffSet>(std::move(*loaded_tariffs));
         const server::ServerConfig& sc = host.config();
         referral::UpstreamOptions upstream{config.assessment_address, config.registry_address, sc.tls_cert,
                                            sc.tls_key, sc.tls_ca, config.upstream_tls_name,
@@ -85,12 +91,10 @@ int main(int argc, char** argv) {
                                                                 assessment.get(), registry.get(),
                                                                 municipalities.get(), postal_codes.get());
         handler.SetResultRegister(result_register.get());
-        auto& compensation = services.Add<referral::CompensationHandler>("rusta.v1.CompensationService", host,
-                                                                         config, *tariffs);
-        referral::ReferralHandler* referral = &handler;
-        compensation.SetPaidHook([referral](redis::RedisConnection& redis, const std::string& case_id,
-                                            const std::vector<std::string>& line_ids, const std::string& request_id) {
-          return referral->MarkPaid(redis, case_id, line_ids, request_id);
-        });
+        // Compensation sees the case flow through its two interfaces only (in process here).
+        case_source = std::make_unique<referral::InProcessCaseSource>(handler.case_store());
+        case_settlement = std::make_unique<referral::InProcessCaseSettlement>(handler);
+        services.Add<compensation::CompensationHandler>("rusta.v1.CompensationService", host, compensation_config,
+                                                        *tariffs, *case_source, case_settlement.get());
       });
 }

@@ -79,7 +79,9 @@ absl::StatusOr<std::optional<v1::Case>> ReadCase(redis::RedisConnection& redis, 
 }  // namespace
 
 RatingFeed::RatingFeed(RegistryClient* registry, std::string consumer, std::string stream)
-    : registry_(registry), consumer_(std::move(consumer)), stream_(std::move(stream)) {}
+    : registry_(registry),
+      consumer_(stream::ConsumerOptions{std::move(stream), kGroup, std::move(consumer), 100, kOrphanIdleMs, 5},
+                [this](redis::RedisConnection& redis, const stream::StreamEntry& e) { return Handle(redis, e); }) {}
 
 v1::Date RatingFeed::ServiceStartWith(const v1::Case& c, const std::string& org) {
   if (!IsSet(c.started_on()) || org.empty()) return v1::Date();
@@ -165,51 +167,10 @@ std::string RatingFeed::RequestId(const std::string& event_id, const std::string
   return absl::StrCat("rating-", audit::Sha256Hex(absl::StrCat(event_id, "|", org)).substr(0, 48));
 }
 
-absl::StatusOr<std::vector<std::pair<std::string, RedisValue>>> RatingFeed::Read(redis::RedisConnection& redis,
-                                                                                 const std::string& from, int count,
-                                                                                 bool create_group) {
-  std::vector<std::vector<std::string>> commands;
-  if (create_group) {
-    commands.push_back({"XGROUP", "CREATE", stream_, kGroup, "0", "MKSTREAM"});
-    // Pending entries of a consumer that went away become ours (delivered by the "0" read).
-    commands.push_back({"XAUTOCLAIM", stream_, kGroup, consumer_, absl::StrCat(kOrphanIdleMs), autoclaim_cursor_,
-                        "COUNT", absl::StrCat(count), "JUSTID"});
-  }
-  commands.push_back({"XREADGROUP", "GROUP", kGroup, consumer_, "COUNT", absl::StrCat(count), "STREAMS", stream_, from});
-  // A pipeline keeps error replies as they are ("BUSYGROUP ..." would otherwise read as a busy Redis).
-  auto replies = redis.Pipeline(commands);
-  if (!replies.ok()) return replies.status();
-  if (create_group) {
-    const RedisValue& created = (*replies)[0];
-    if (created.type == RedisValue::Type::kError && !absl::StartsWith(created.str, "BUSYGROUP")) {
-      return redis::RedisConnection::StatusFromErrorReply(created.str);
-    }
-    const RedisValue& claimed = (*replies)[1];
-    if (claimed.type == RedisValue::Type::kError) return redis::RedisConnection::StatusFromErrorReply(claimed.str);
-    if (claimed.is_array() && claimed.size() > 0 && claimed[0].is_string()) autoclaim_cursor_ = claimed[0].str;
-  }
-  const RedisValue& read = replies->back();
-  if (read.type == RedisValue::Type::kError) return redis::RedisConnection::StatusFromErrorReply(read.str);
-  std::vector<std::pair<std::string, RedisValue>> entries;
-  if (read.is_nil()) return entries;  // nothing new
-  if (!read.is_array()) return absl::InternalError("malformed XREADGROUP reply");
-  for (const RedisValue& stream : read.elements) {
-    if (!stream.is_array() || stream.size() != 2) return absl::InternalError("malformed XREADGROUP reply");
-    for (const RedisValue& entry : stream[1].elements) {
-      if (!entry.is_array() || entry.size() != 2) return absl::InternalError("malformed XREADGROUP entry");
-      entries.emplace_back(entry[0].str, entry[1]);
-    }
-  }
-  return entries;
-}
-
-absl::Status RatingFeed::Handle(redis::RedisConnection& redis, const std::string& entry_id, const RedisValue& fields) {
-  std::string type, data;
-  for (size_t i = 0; i + 1 < fields.size(); i += 2) {
-    if (fields[i].str == "type") type = fields[i + 1].str;
-    if (fields[i].str == "data") data = fields[i + 1].str;
-  }
-  // (A pending entry trimmed from the stream comes back without fields: nothing to do.)
+absl::Status RatingFeed::Handle(redis::RedisConnection& redis, const stream::StreamEntry& entry) {
+  const std::string& entry_id = entry.id;
+  const std::string& type = entry.Field("type");
+  const std::string& data = entry.Field("data");
   std::string event_id;
   std::vector<v1::ParticipantOutcome> outcomes;
   auto with_case = [&](const std::string& case_id, auto&& outcomes_of) -> absl::Status {
@@ -225,10 +186,7 @@ absl::Status RatingFeed::Handle(redis::RedisConnection& redis, const std::string
   };
   if (type == kCaseEventType) {
     v1::CaseEvent e;
-    if (!e.ParseFromString(data)) {
-      Refused(entry_id, "", "", absl::DataLossError("CaseEvent does not parse"));
-      return absl::OkStatus();
-    }
+    if (!e.ParseFromString(data)) return absl::DataLossError("CaseEvent does not parse");
     event_id = e.event_id();
     if (NeedsCase(e)) {
       absl::Status s = with_case(e.case_id(), [&](const v1::Case* c) { return OutcomesOf(e, c); });
@@ -238,10 +196,7 @@ absl::Status RatingFeed::Handle(redis::RedisConnection& redis, const std::string
     }
   } else if (type == kVerificationEventType) {
     v1::ResultVerificationEvent e;
-    if (!e.ParseFromString(data)) {
-      Refused(entry_id, "", "", absl::DataLossError("ResultVerificationEvent does not parse"));
-      return absl::OkStatus();
-    }
+    if (!e.ParseFromString(data)) return absl::DataLossError("ResultVerificationEvent does not parse");
     event_id = e.event_id();
     if (e.status() == v1::VERIFICATION_STATUS_VERIFIED) {
       absl::Status s = with_case(e.case_id(), [&](const v1::Case* c) { return OutcomesOf(e, c); });
@@ -251,27 +206,15 @@ absl::Status RatingFeed::Handle(redis::RedisConnection& redis, const std::string
   for (const v1::ParticipantOutcome& o : outcomes) {
     absl::Status s = registry_->RecordParticipantOutcome(RequestId(event_id, o.organisation_number()), o);
     if (s.ok()) continue;
-    if (Transient(s)) return s;
+    // The registry's trouble, not the event's: pending, retried, not counted against the entry.
+    if (Transient(s)) return absl::UnavailableError(absl::StrCat("registry: ", s.message()));
     Refused(entry_id, event_id, o.organisation_number(), s);  // a bad event must not block the feed
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<int> RatingFeed::RunOnce(redis::RedisConnection& redis, int limit) {
-  std::lock_guard<std::mutex> lock(mu_);
-  int done = 0;
-  for (const char* from : {"0", ">"}) {  // this consumer's pending entries first, then new ones
-    if (done >= limit) break;
-    auto entries = Read(redis, from, limit - done, std::string(from) == "0");
-    if (!entries.ok()) return entries.status();
-    for (const auto& [id, fields] : *entries) {
-      if (absl::Status s = Handle(redis, id, fields); !s.ok()) return s;  // left pending
-      auto acked = redis.Command({"XACK", stream_, kGroup, id});
-      if (!acked.ok()) return acked.status();
-      ++done;
-    }
-  }
-  return done;
+  return consumer_.RunOnce(redis, limit);
 }
 
 }  // namespace rusta::referral

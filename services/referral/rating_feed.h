@@ -26,15 +26,14 @@
 //    which the event carries as service_started_on and is used only when the case is gone);
 //  - an end date before the provider's start (a back-dated change) is sent as the start.
 //
-// Delivery: at-least-once. Each entry is acknowledged (XACK) only after its records were
-// accepted; the request ids "rating-<event id>-<org>" make a repeat answer the same at the
-// registry. A transient failure (UNAVAILABLE and the like, or Redis) stops the run and leaves the
-// entry pending for this consumer: each run first re-delivers this consumer's pending entries
-// (XREADGROUP ... 0), then reads new ones (">"). Entries left pending by a consumer that went
-// away (another replica's name) are taken over after kOrphanIdleMs. A record the registry refuses
-// for good (INVALID_ARGUMENT, FAILED_PRECONDITION, NOT_FOUND, ...) is logged on one line and the
-// entry acknowledged: one bad event must not block the feed.
-#include <mutex>
+// Delivery: at-least-once, through the common stream consumer (common/stream/stream_consumer.h):
+// an entry is acknowledged only after its records were accepted; the request ids
+// "rating-<event id>-<org>" make a repeat answer the same at the registry. The registry
+// unavailable (or timing out, or busy) is reported as UNAVAILABLE: the entry stays pending and is
+// not counted against it. An entry that does not decode goes to the dead letters
+// (events:referral:dead:ratings). A record the registry refuses for good (INVALID_ARGUMENT,
+// FAILED_PRECONDITION, NOT_FOUND, ...) is logged on one line and the entry acknowledged: one bad
+// event must not block the feed.
 #include <string>
 #include <utility>
 #include <vector>
@@ -42,6 +41,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/redis/redis_connection.h"
+#include "common/stream/stream_consumer.h"
 #include "rusta/v1/events.pb.h"
 #include "rusta/v1/provider_registry.pb.h"
 #include "rusta/v1/referral.pb.h"
@@ -55,7 +55,8 @@ class RatingFeed {
   // Pending entries of other consumers idle this long are taken over (a replica that died).
   static constexpr int64_t kOrphanIdleMs = 10 * 60 * 1000;
 
-  // `registry` must outlive the feed; `consumer` names this replica in the group.
+  // `registry` must outlive the feed; `consumer` names this replica in the group (stable across
+  // restarts: the replica id).
   RatingFeed(RegistryClient* registry, std::string consumer, std::string stream = "events:referral");
 
   // Processes up to `limit` entries (pending ones first) and returns how many were acknowledged.
@@ -77,19 +78,11 @@ class RatingFeed {
   static std::string RequestId(const std::string& event_id, const std::string& org);
 
  private:
-  // One entry: OK = acknowledge it; an error = stop, leave it pending.
-  absl::Status Handle(redis::RedisConnection& redis, const std::string& entry_id,
-                      const redis::RedisValue& fields);
-  // Reads a batch with XREADGROUP from `from` ("0" = this consumer's pending, ">" = new).
-  absl::StatusOr<std::vector<std::pair<std::string, redis::RedisValue>>> Read(redis::RedisConnection& redis,
-                                                                              const std::string& from, int count,
-                                                                              bool create_group);
+  // One entry: OK = acknowledge it; UNAVAILABLE = try again later; DATA_LOSS = dead letter.
+  absl::Status Handle(redis::RedisConnection& redis, const stream::StreamEntry& entry);
 
   RegistryClient* registry_;
-  std::string consumer_;
-  std::string stream_;
-  std::mutex mu_;  // one run at a time (the scheduler and RunRatingFeed)
-  std::string autoclaim_cursor_ = "0-0";  // where the take-over of orphaned entries continues
+  stream::StreamConsumer consumer_;
 };
 
 }  // namespace rusta::referral

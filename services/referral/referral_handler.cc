@@ -18,7 +18,7 @@ ReferralHandler::ReferralHandler(server::ServiceHost& host, ReferralConfig confi
   char name[256] = {0};
   gethostname(name, sizeof(name) - 1);
   scheduler_worker_ = absl::StrCat("scheduler-", name, "-", getpid(), "-", reinterpret_cast<uintptr_t>(this));
-  rating_feed_ = std::make_unique<RatingFeed>(impl_->registry, scheduler_worker_);
+  rating_feed_ = std::make_unique<RatingFeed>(impl_->registry, host.config().replica_id);
   // The deadline scheduler, then the rating feed, every interval (after the members they use).
   std::vector<server::PeriodicTask::Step> steps = {{"deadline_scheduler", [this] { return RunDueDeadlines(); }}};
   if (impl_->config.rating_feed) steps.push_back({"rating_feed", [this] { return RunRatingFeed(); }});
@@ -39,6 +39,8 @@ absl::StatusOr<int> ReferralHandler::RunDueDeadlines() {
   if (!s.ok()) return s;
   return result;
 }
+
+const CaseStore& ReferralHandler::case_store() const { return impl_->store; }
 
 absl::Status ReferralHandler::MarkPaid(redis::RedisConnection& redis, const std::string& case_id,
                                       const std::vector<std::string>& line_ids, const std::string& request_id) {

@@ -15,6 +15,7 @@
 #include "common/server/service_host.h"
 #include "common/validation/municipality_codes.h"
 #include "rusta/v1/referral.grpc.pb.h"
+#include "services/referral/case_store.h"
 #include "services/referral/rating_feed.h"
 #include "services/referral/referral_config.h"
 #include "services/referral/result_register.h"
@@ -42,7 +43,9 @@ class ReferralHandler final : public rusta::v1::ReferralService::CallbackService
   // config.rating_feed): feeds new case events to the registry's rating input, then, once per
   // Swedish day, has the registry compute ratings. Returns how many events it handled.
   absl::StatusOr<int> RunRatingFeed();
-  // RESULT_VERIFIED → PAID (the compensation engine's hook, on the caller's Redis connection).
+  // Where this replica's cases are (compensation's in-process CaseSource reads through it).
+  const CaseStore& case_store() const;
+  // RESULT_VERIFIED → PAID (compensation's CaseSettlement, on the caller's Redis connection).
   absl::Status MarkPaid(redis::RedisConnection& redis, const std::string& case_id,
                         const std::vector<std::string>& line_ids, const std::string& request_id);
 

@@ -48,9 +48,7 @@ std::optional<WorkPayload> WorkPayload::Decode(const std::string& text) {
   return WorkPayload{parts[0], parts[1], parts[2]};
 }
 
-Identity SchedulerIdentity() {
-  return Identity{"spiffe://rusta.local/service/referral", identity::Role::kService, "referral"};
-}
+Identity SchedulerIdentity(const std::string& trust_domain) { return identity::ServiceIdentity(trust_domain, "referral"); }
 
 absl::Status RequireId(const std::string& id, const char* field) { return validation::RequireId(id, field, 96); }
 

@@ -60,7 +60,7 @@ struct WorkPayload {
 };
 
 // The identity the scheduler acts as.
-Identity SchedulerIdentity();
+Identity SchedulerIdentity(const std::string& trust_domain);
 
 struct ReferralImpl {
   ReferralImpl(server::ServiceHost& host, ReferralConfig config, AssessmentClient* assessment,

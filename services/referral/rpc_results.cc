@@ -213,7 +213,7 @@ absl::Status ReferralImpl::MarkPaid(RedisConnection& redis, const std::string& c
   v1::PaidDetails paid;  // the request, for the fingerprint: which lines paid the result
   for (const std::string& id : line_ids) paid.add_payment_line_ids(id);
   v1::GetCaseResponse resp;
-  return Mutate(redis, SchedulerIdentity(), "MarkPaid", paid, request_id, case_id, 0, {},
+  return Mutate(redis, SchedulerIdentity(host.config().trust_domain), "MarkPaid", paid, request_id, case_id, 0, {},
       [&](Tx& tx) -> absl::Status {
         auto step = tx.Step(Transition::kMarkPaid, absl::StrCat(line_ids.size(), " result lines settled"), tx.today);
         if (!step.ok()) return step.status();
@@ -281,7 +281,7 @@ absl::Status ReferralImpl::CheckResultInRegister(RedisConnection& redis, const s
     req.set_verification_reference(absl::StrCat("register:", match->reference));
   }
   v1::VerifyResultResponse resp;
-  return VerifyResult(SchedulerIdentity(), redis, req, &resp);
+  return VerifyResult(SchedulerIdentity(host.config().trust_domain), redis, req, &resp);
 }
 
 }  // namespace rusta::referral

@@ -321,7 +321,7 @@ absl::Status ReferralImpl::GetHandlingTimeReport(const Identity&, RedisConnectio
 }
 
 absl::StatusOr<int> ReferralImpl::RunDueDeadlines(RedisConnection& redis, const std::string& worker, int limit) {
-  const Identity scheduler = SchedulerIdentity();
+  const Identity scheduler = SchedulerIdentity(host.config().trust_domain);
   int handled = 0;
   for (; handled < limit; ++handled) {
     auto claimed = deadlines.Claim(redis, worker, absl::ToUnixMillis(Now()));

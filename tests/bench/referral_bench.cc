@@ -91,8 +91,9 @@
 #include "services/provider-registry/reference_data.h"
 #include "services/provider-registry/registry_handler.h"
 #include "services/referral/referral_config.h"
-#include "services/referral/compensation/tariff.h"
-#include "services/referral/compensation_handler.h"
+#include "services/compensation/compensation_handler.h"
+#include "services/compensation/domain/tariff.h"
+#include "services/referral/compensation_case_source.h"
 #include "rusta/v1/compensation.grpc.pb.h"
 #include "services/referral/referral_handler.h"
 #include "services/referral/upstream_clients.h"
@@ -108,6 +109,7 @@ namespace rusta::lua {
 const redis::FunctionLibrary& AssessmentLibrary();
 const redis::FunctionLibrary& RegistryLibrary();
 const redis::FunctionLibrary& ReferralLibrary();
+const redis::FunctionLibrary& CompensationLibrary();
 }  // namespace rusta::lua
 
 namespace {
@@ -829,18 +831,23 @@ int main(int argc, char** argv) {
   redis::FunctionRegistry referral_functions;
   referral_functions.Add(lua::CommonLibrary());
   referral_functions.Add(lua::ReferralLibrary());
+  referral_functions.Add(lua::CompensationLibrary());
   server::ServiceHost referral_host(bench::BenchServerConfig(pki, redis, "referral"), referral_functions);
   referral_host.SetClock(&clock);
   referral::ReferralHandler referral_handler(referral_host, referral_config, assessment_client.get(),
                                              registry_client.get(), &*municipalities, &*postal_codes);
   referral_host.AddService(&referral_handler, "rusta.v1.ReferralService");
   // The compensation engine and ledger (issue 6) in the same process, on the shipped tariff.
-  auto tariffs = referral::compensation::LoadTariffDirectory(RUSTA_COMPENSATION_TARIFF_DIR);
+  auto tariffs = compensation::LoadTariffDirectory(RUSTA_COMPENSATION_TARIFF_DIR);
   if (!tariffs.ok()) {
     std::fprintf(stderr, "tariffs: %s\n", std::string(tariffs.status().message()).c_str());
     return 1;
   }
-  referral::CompensationHandler compensation_handler(referral_host, referral_config, *tariffs);
+  compensation::CompensationConfig compensation_config;
+  compensation_config.engine_interval_ms = 0;  // run by hand below
+  referral::InProcessCaseSource case_source(referral_handler.case_store());
+  compensation::CompensationHandler compensation_handler(referral_host, compensation_config, *tariffs, case_source,
+                                                         nullptr);
   referral_host.AddService(&compensation_handler, "rusta.v1.CompensationService");
   ShutdownFirst shutdown_referral{referral_host};
   if (absl::Status s = referral_host.Start(); !s.ok()) {

@@ -55,5 +55,17 @@ TEST(IdentityTest, RoleNumbersFollowTheProtoEnum) {
   EXPECT_EQ(RoleProtoNumber(Role::kService), 9);
 }
 
+TEST(IdentityTest, AServiceActsAsItsOwnIdentityInTheConfiguredTrustDomain) {
+  const Identity self = ServiceIdentity("example.test", "referral");
+  EXPECT_EQ(self.uri, "spiffe://example.test/service/referral");
+  EXPECT_EQ(self.role, Role::kService);
+  EXPECT_EQ(self.id, "referral");
+  // It is what a certificate of that service in that trust domain parses to.
+  auto parsed = ParseIdentityUri(self.uri, "example.test");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->uri, self.uri);
+  EXPECT_EQ(parsed->id, self.id);
+}
+
 }  // namespace
 }  // namespace rusta::identity

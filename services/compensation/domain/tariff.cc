@@ -1,4 +1,4 @@
-#include "services/referral/compensation/tariff.h"
+#include "services/compensation/domain/tariff.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -14,7 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 
-namespace rusta::referral::compensation {
+namespace rusta::compensation {
 
 const char* ComponentName(Component component) {
   switch (component) {
@@ -402,4 +402,4 @@ absl::StatusOr<TariffSet> LoadTariffDirectory(const std::string& directory) {
   return set;
 }
 
-}  // namespace rusta::referral::compensation
+}  // namespace rusta::compensation

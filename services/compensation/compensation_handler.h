@@ -1,7 +1,8 @@
 #pragma once
 // rusta.v1.CompensationService: the payment ledger's read side, settlement, reports and replay
-// (issue 6), hosted by the referral process. Only the engine (payment_engine.h) writes lines; it
-// runs on this handler's own thread, consuming the case events, unless the interval is 0.
+// (issue 6), hosted today by the referral process. Only the engine (payment_engine.h) writes
+// lines; it runs on this handler's own thread, consuming the case events, unless the interval is
+// 0. It knows cases only through the CaseSource and CaseSettlement it is given.
 #include <atomic>
 #include <functional>
 #include <string>
@@ -12,25 +13,24 @@
 #include "common/server/periodic_task.h"
 #include "common/server/service_host.h"
 #include "rusta/v1/compensation.grpc.pb.h"
-#include "services/referral/compensation/tariff.h"
-#include "services/referral/referral_config.h"
+#include "services/compensation/case_settlement.h"
+#include "services/compensation/case_source.h"
+#include "services/compensation/compensation_config.h"
+#include "services/compensation/domain/tariff.h"
 
-namespace rusta::referral {
+namespace rusta::compensation {
 
 struct CompensationImpl;
 
 class CompensationHandler final : public rusta::v1::CompensationService::CallbackService {
  public:
-  // `tariffs` must outlive the handler.
-  CompensationHandler(server::ServiceHost& host, const ReferralConfig& config, const compensation::TariffSet& tariffs);
+  // `tariffs`, `cases` and `settlement` must outlive the handler; `settlement` may be null (the
+  // settled cases then stay RESULT_VERIFIED).
+  CompensationHandler(server::ServiceHost& host, const CompensationConfig& config, const TariffSet& tariffs,
+                      const CaseSource& cases, CaseSettlement* settlement);
   ~CompensationHandler() override;
 
   static identity::Policy MakePolicy();
-  // Called after a settlement for each case whose result lines it settled (RESULT_VERIFIED →
-  // PAID in the referral service). Set before serving; unset: the cases stay RESULT_VERIFIED.
-  using PaidHook = std::function<absl::Status(redis::RedisConnection&, const std::string& case_id,
-                                              const std::vector<std::string>& line_ids, const std::string& request_id)>;
-  void SetPaidHook(PaidHook hook);
   // One run of the engine over new case events (tests; the thread calls it every interval).
   absl::StatusOr<int> RunEngine();
 
@@ -50,4 +50,4 @@ class CompensationHandler final : public rusta::v1::CompensationService::Callbac
   std::unique_ptr<server::PeriodicTask> engine_;  // the engine every interval; last: stopped first
 };
 
-}  // namespace rusta::referral
+}  // namespace rusta::compensation

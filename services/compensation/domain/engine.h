@@ -51,13 +51,12 @@
 #include <vector>
 
 #include "absl/time/civil_time.h"
-#include "services/referral/compensation/tariff.h"
-#include "services/referral/domain/case_types.h"
-#include "services/referral/domain/rules.h"
+#include "services/compensation/domain/tariff.h"
 
-namespace rusta::referral::compensation {
+namespace rusta::compensation {
 
-using ::rusta::referral::ResultKind;
+// What the verified result is (rusta.v1.ResultKind's numbering).
+enum class ResultKind { kUnspecified = 0, kWork = 1, kStudies = 2 };
 
 // start .. end, both inclusive (a parallel measure).
 struct DateRange {
@@ -194,4 +193,4 @@ LedgerDiff Reconcile(const std::vector<Line>& expected,
 // "1 760,00 kr" (explanations).
 std::string FormatSek(int64_t ore);
 
-}  // namespace rusta::referral::compensation
+}  // namespace rusta::compensation

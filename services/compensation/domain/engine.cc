@@ -1,4 +1,4 @@
-#include "services/referral/compensation/engine.h"
+#include "services/compensation/domain/engine.h"
 
 #include <algorithm>
 #include <map>
@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
-namespace rusta::referral::compensation {
+namespace rusta::compensation {
 namespace {
 
 std::string Day(absl::CivilDay day) { return absl::FormatCivilTime(day); }
@@ -449,4 +449,4 @@ LedgerDiff Reconcile(const std::vector<Line>& expected,
   return diff;
 }
 
-}  // namespace rusta::referral::compensation
+}  // namespace rusta::compensation

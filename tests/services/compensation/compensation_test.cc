@@ -1,4 +1,4 @@
-// Unit tests of the compensation engine (services/referral/compensation): the tariff file format
+// Unit tests of the compensation engine (services/compensation/domain): the tariff file format
 // and its refusals, the shipped illustrative tariff, every component at every level, the cuts,
 // tariff changes, month counting, provider changes, the speed-bonus and supplementary boundaries,
 // interpreter hours, and the reconciliation with a ledger. Expected amounts are written out from
@@ -15,10 +15,10 @@
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "services/referral/compensation/engine.h"
-#include "services/referral/compensation/tariff.h"
+#include "services/compensation/domain/engine.h"
+#include "services/compensation/domain/tariff.h"
 
-namespace rusta::referral::compensation {
+namespace rusta::compensation {
 namespace {
 
 using ::testing::ElementsAre;
@@ -820,9 +820,9 @@ TEST(Reconcile, ReversalPassedAsEffectiveIsAProblem) {
 }
 
 }  // namespace
-}  // namespace rusta::referral::compensation
+}  // namespace rusta::compensation
 
-namespace rusta::referral::compensation {
+namespace rusta::compensation {
 namespace {
 
 // Event ids carry '#' themselves ("<case>#<seq>"): only a trailing "#v<n>" / "#rev<n>" is a
@@ -838,4 +838,4 @@ TEST(Keys, EventIdsWithHashSignsAreNotCorrectionSuffixes) {
 }
 
 }  // namespace
-}  // namespace rusta::referral::compensation
+}  // namespace rusta::compensation

@@ -47,11 +47,12 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
-#include "services/referral/domain/case_types.h"
 
-namespace rusta::referral::compensation {
+namespace rusta::compensation {
 
-using ::rusta::referral::Level;
+// The participant's level (rusta.v1.Level's numbering); the compensation domain has its own
+// copy so that it does not depend on the case domain.
+enum class Level { kUnspecified = 0, kA = 1, kB = 2, kC = 3 };
 
 // compensation.proto PaymentComponent, same numbers (the adapter may static_cast after checking
 // the range 1..5).
@@ -137,4 +138,4 @@ absl::StatusOr<TariffSet> LoadTariffFile(const std::string& path);
 // refused across files too. NOT_FOUND when the directory cannot be read or holds no *.tariff file.
 absl::StatusOr<TariffSet> LoadTariffDirectory(const std::string& directory);
 
-}  // namespace rusta::referral::compensation
+}  // namespace rusta::compensation

@@ -1,6 +1,4 @@
-#include "services/referral/compensation_handler.h"
-
-#include <unistd.h>
+#include "services/compensation/compensation_handler.h"
 
 #include <algorithm>
 #include <map>
@@ -13,14 +11,13 @@
 #include "common/server/idempotency.h"
 #include "common/server/proto_convert.h"
 #include "common/validation/identifiers.h"
-#include "services/referral/case_store.h"
-#include "services/referral/ledger_store.h"
-#include "services/referral/payment_engine.h"
+#include "services/compensation/ledger_store.h"
+#include "services/compensation/payment_engine.h"
 
-namespace rusta::referral {
+namespace rusta::compensation {
 
 namespace v1 = rusta::v1;
-namespace cmp = compensation;
+namespace cmp = ::rusta::compensation;
 using identity::Identity;
 using redis::RedisConnection;
 
@@ -31,20 +28,27 @@ using redis::RedisConnection;
   } while (false)
 
 struct CompensationImpl {
-  CompensationImpl(server::ServiceHost& h, const ReferralConfig& c, const cmp::TariffSet& t)
+  CompensationImpl(server::ServiceHost& h, const CompensationConfig& c, const cmp::TariffSet& t,
+                   const CaseSource& case_source, CaseSettlement* case_settlement)
       : host(h),
         config(c),
-        cases(h.audit(), c.pseudonym_secret, c.events_max_length),
+        settlement(case_settlement),
         ledger(h.audit()),
-        engine(cases, ledger, t, h.clock()) {}
+        engine(case_source, ledger, t, h.clock(),
+               identity::ServiceIdentity(h.config().trust_domain, h.config().service_name)),
+        events(stream::ConsumerOptions{kEventsStream, "compensation", h.config().replica_id},
+               [this](RedisConnection& redis, const stream::StreamEntry& e) { return engine.HandleEvent(redis, e); }) {}
 
   server::ServiceHost& host;
-  ReferralConfig config;
-  CaseStore cases;
+  // The case flow's events stream: the engine's only feed besides the CaseSource.
+  static constexpr char kEventsStream[] = "events:referral";
+
+  CompensationConfig config;
+  CaseSettlement* settlement;  // null: settled cases stay RESULT_VERIFIED
   LedgerStore ledger;
   PaymentEngine engine;
-  std::string consumer;
-  CompensationHandler::PaidHook paid_hook;
+  // The case events, group "compensation", this replica's stable name (common/stream).
+  stream::StreamConsumer events;
 
   absl::CivilDay Today() const { return server::SwedishDay(host.clock().Now()); }
 
@@ -79,7 +83,7 @@ struct CompensationImpl {
   // Reading the ledger is audited for providers (their own payments, with case ids).
   absl::Status AuditProviderRead(RedisConnection& redis, const Identity& caller, const char* method) {
     if (caller.role != identity::Role::kProvider) return absl::OkStatus();
-    v1::AuditEvent e = audit::MakeAuditEvent(caller, "referral", method, host.clock().Now());
+    v1::AuditEvent e = audit::MakeAuditEvent(caller, host.config().service_name, method, host.clock().Now());
     e.set_purpose("compensation");
     audit::AddSubject(e, v1::SUBJECT_KIND_PROVIDER, caller.id);
     return host.audit().Append(redis, audit::ActorChain(caller.uri), e).status();
@@ -101,9 +105,9 @@ struct CompensationImpl {
     }
     std::vector<std::string> ids;
     if (!req.case_id().empty()) {
-      auto members = redis.Command({"SMEMBERS", LedgerStore::CaseKey(req.case_id())});
+      auto members = ledger.CaseLineIds(redis, req.case_id());
       if (!members.ok()) return members.status();
-      for (const auto& m : members->elements) ids.push_back(m.str);
+      ids = std::move(*members);
     } else {
       auto by = ledger.IdsByDate(redis, org->empty() ? LedgerStore::ByDateKey() : LedgerStore::OrgKey(*org),
                                  range->first, range->second);
@@ -145,10 +149,9 @@ struct CompensationImpl {
       if (!list->empty()) found = (*list)[0];
     } else {
       if (req.statement_id().empty()) return absl::InvalidArgumentError("statement_id: required");
-      auto data = redis.Command({"HGET", LedgerStore::StatementsKey(), req.statement_id()});
-      if (!data.ok()) return data.status();
-      v1::Statement s;
-      if (data->is_string() && s.ParseFromString(data->str)) found = s;
+      auto statement = ledger.GetStatement(redis, req.statement_id());
+      if (!statement.ok()) return statement.status();
+      found = std::move(*statement);
     }
     if (!found || (caller.role == identity::Role::kProvider && found->organisation_number() != caller.id)) {
       return absl::NotFoundError("statement: not found");
@@ -206,18 +209,20 @@ struct CompensationImpl {
     if (first > today) return absl::FailedPreconditionError("settle.month: the month has not begun");
     auto org = OrgFilter(caller, req.organisation_number());
     if (!org.ok()) return org.status();
-    const std::string idem_key = server::IdempotencyKey("ledger", caller, "SettleMonth", req.request_id());
-    const std::string fingerprint = server::RequestFingerprint(req);
-    auto stored = redis.Command(server::EarlierResultCommand(idem_key));
+    // The request's idempotency record is written by the settlement's own calls: each provider's
+    // statement in the call that settles it, the response in the last one (ledger.lua).
+    const LedgerStore::SettlementRequest request{
+        server::IdempotencyKey("ledger", caller, "SettleMonth", req.request_id()), server::RequestFingerprint(req)};
+    auto stored = redis.Command(server::EarlierResultCommand(request.idem_key));
     if (!stored.ok()) return stored.status();
-    auto earlier = server::EarlierResult(*stored, fingerprint);
+    auto earlier = server::EarlierResult(*stored, request.fingerprint);
     if (!earlier.ok()) return earlier.status();
     if (earlier->has_value()) {
       if (!resp->ParseFromString(**earlier)) return absl::DataLossError("stored response does not parse");
       return absl::OkStatus();
     }
     // The engine catches up first: new events, then every started case up to the month's end.
-    auto ran = engine.RunOnce(redis, consumer, 1 << 30);
+    auto ran = events.RunOnce(redis, 1 << 30);
     if (!ran.ok()) return ran.status();
     auto synced = engine.SyncAll(redis, std::min(today, last));
     if (!synced.ok()) return synced.status();
@@ -229,8 +234,9 @@ struct CompensationImpl {
       if (!all.ok()) return all.status();
       orgs = std::move(*all);
     }
+    bool answered = false;  // a concurrent call with the same request_id answered meanwhile
     for (const std::string& o : orgs) {
-      for (int attempt = 0;; ++attempt) {
+      for (int attempt = 0; !answered; ++attempt) {
         auto ids = ledger.IdsByDate(redis, LedgerStore::UnsettledKey(o), 0, LedgerStore::DateScore(last));
         if (!ids.ok()) return ids.status();
         if (ids->empty()) break;
@@ -257,35 +263,54 @@ struct CompensationImpl {
         st.set_line_count(static_cast<int64_t>(lines->size()));
         server::SetTimestamp(host.clock().Now(), st.mutable_settled_at());
         *st.mutable_settled_by() = server::ToActor(caller);
-        v1::AuditEvent e = audit::MakeAuditEvent(caller, "referral", "SettleMonth", host.clock().Now());
+        v1::AuditEvent e = audit::MakeAuditEvent(caller, host.config().service_name, "SettleMonth", host.clock().Now());
         e.set_purpose("compensation");
         e.set_request_id(req.request_id());
         e.set_detail(absl::StrCat(st.statement_id(), ": ", lines->size(), " lines, ", total, " öre"));
         audit::AddSubject(e, v1::SUBJECT_KIND_PROVIDER, o);
-        absl::Status s = ledger.Settle(redis, st, line_ids, static_cast<int64_t>(existing->size()), e);
-        if (s.code() == absl::StatusCode::kAborted && attempt < 5) continue;  // another settlement came first
-        if (!s.ok()) return s;
-        *resp->add_statements() = st;
-        resp->set_lines_settled(resp->lines_settled() + st.line_count());
-        RUSTA_RETURN_IF_ERROR_C(MarkResultsPaid(redis, st, *lines));
+        auto settled = ledger.Settle(redis, st, line_ids, static_cast<int64_t>(existing->size()), request, e);
+        if (settled.status().code() == absl::StatusCode::kAborted && attempt < 5) continue;  // another came first
+        if (!settled.ok()) return settled.status();
+        if (settled->kind == LedgerStore::Settled::Kind::kAnswered) answered = true;  // the finish has it
+        // A statement this request made before (a concurrent call with the same request_id) is
+        // that call's to mark paid.
+        if (settled->kind == LedgerStore::Settled::Kind::kSettled) {
+          RUSTA_RETURN_IF_ERROR_C(MarkResultsPaid(redis, st, *lines));
+        }
         break;
+      }
+    }
+    // The response is every statement settled under this request, whoever settled it (a
+    // concurrent call with the same request_id may have settled some providers), in provider order.
+    if (!answered) {
+      auto statements = ledger.RequestStatements(redis, request);
+      if (!statements.ok()) return statements.status();
+      for (v1::Statement& st : *statements) {
+        resp->set_lines_settled(resp->lines_settled() + st.line_count());
+        *resp->add_statements() = std::move(st);
       }
     }
     std::string response;
     resp->SerializeToString(&response);
-    return redis.Pipeline(server::RememberResultCommands(idem_key, fingerprint, response)).status();
+    auto answer = ledger.FinishSettlement(redis, request, response);
+    if (!answer.ok()) return answer.status();
+    if (*answer != response) {  // a concurrent call with the same request_id answered first
+      resp->Clear();
+      if (!resp->ParseFromString(*answer)) return absl::DataLossError("stored response does not parse");
+    }
+    return absl::OkStatus();
   }
 
   // The settled result payments move their cases to PAID (RESULT_VERIFIED → PAID). A case that is
   // not RESULT_VERIFIED (already PAID by an earlier statement) is left as it is.
   absl::Status MarkResultsPaid(RedisConnection& redis, const v1::Statement& st, const std::vector<v1::PaymentLine>& lines) {
-    if (!paid_hook) return absl::OkStatus();
+    if (settlement == nullptr) return absl::OkStatus();
     std::map<std::string, std::vector<std::string>> by_case;
     for (const v1::PaymentLine& l : lines) {
       if (l.component() == v1::PAYMENT_COMPONENT_RESULT && l.amount().ore() > 0) by_case[l.case_id()].push_back(l.line_id());
     }
     for (const auto& [case_id, ids] : by_case) {
-      absl::Status s = paid_hook(redis, case_id, ids, absl::StrCat("paid-", st.statement_id()));
+      absl::Status s = settlement->MarkPaid(redis, case_id, ids, absl::StrCat("paid-", st.statement_id()));
       if (!s.ok() && s.code() != absl::StatusCode::kFailedPrecondition && s.code() != absl::StatusCode::kNotFound) {
         return s;
       }
@@ -444,25 +469,21 @@ struct CompensationImpl {
   }
 };
 
-CompensationHandler::CompensationHandler(server::ServiceHost& host, const ReferralConfig& config,
-                                         const cmp::TariffSet& tariffs)
-    : impl_(std::make_shared<CompensationImpl>(host, config, tariffs)), policy_(MakePolicy()) {
-  char name[256] = {0};
-  gethostname(name, sizeof(name) - 1);
-  impl_->consumer = absl::StrCat("engine-", name, "-", getpid());
-  engine_ = std::make_unique<server::PeriodicTask>(host, std::chrono::milliseconds(config.scheduler_interval_ms),
+CompensationHandler::CompensationHandler(server::ServiceHost& host, const CompensationConfig& config,
+                                         const cmp::TariffSet& tariffs, const CaseSource& cases,
+                                         CaseSettlement* settlement)
+    : impl_(std::make_shared<CompensationImpl>(host, config, tariffs, cases, settlement)), policy_(MakePolicy()) {
+  engine_ = std::make_unique<server::PeriodicTask>(host, std::chrono::milliseconds(config.engine_interval_ms),
                                                    std::vector<server::PeriodicTask::Step>{
                                                        {"payment_engine", [this] { return RunEngine(); }}});
 }
 
 CompensationHandler::~CompensationHandler() { engine_.reset(); }  // stop the engine before the impl goes
 
-void CompensationHandler::SetPaidHook(PaidHook hook) { impl_->paid_hook = std::move(hook); }
-
 absl::StatusOr<int> CompensationHandler::RunEngine() {
   absl::StatusOr<int> result = 0;
   absl::Status s = impl_->host.executor().RunSync([&](RedisConnection& redis) {
-    result = impl_->engine.RunOnce(redis, impl_->consumer, 100000);
+    result = impl_->events.RunOnce(redis, 100000);
     return result.status();
   });
   if (!s.ok()) return s;
@@ -506,4 +527,4 @@ RUSTA_RPC(ListTariffs, return impl->ListTariffs(resp))
 
 #undef RUSTA_RPC
 
-}  // namespace rusta::referral
+}  // namespace rusta::compensation

@@ -1,9 +1,10 @@
 #pragma once
 // Where the payment ledger lives in Redis (keys in docs/architecture.md), behind one class. The
 // ledger's keys share the hash tag {ledger}; appends and settlements are one function call each
-// (services/referral/lua/ledger.lua), audited in the chain "ledger/<case_id>" (appends) or
+// (services/compensation/lua/ledger.lua, library rusta_compensation), audited in the chain "ledger/<case_id>" (appends) or
 // "ledger/<org>" (settlements).
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,7 +15,7 @@
 #include "rusta/v1/audit.pb.h"
 #include "rusta/v1/compensation.pb.h"
 
-namespace rusta::referral {
+namespace rusta::compensation {
 
 class LedgerStore {
  public:
@@ -44,6 +45,7 @@ class LedgerStore {
   // The lines, each with the statement it was settled in (if any).
   absl::StatusOr<std::vector<rusta::v1::PaymentLine>> Lines(redis::RedisConnection& redis,
                                                             const std::vector<std::string>& ids) const;
+  absl::StatusOr<std::vector<std::string>> CaseLineIds(redis::RedisConnection& redis, const std::string& case_id) const;
   absl::StatusOr<std::vector<rusta::v1::PaymentLine>> CaseLines(redis::RedisConnection& redis,
                                                                 const std::string& case_id) const;
   // Line ids of a zset (by date) within [from, to] (date scores).
@@ -55,13 +57,38 @@ class LedgerStore {
   absl::StatusOr<std::vector<rusta::v1::Statement>> MonthStatements(redis::RedisConnection& redis,
                                                                     const std::string& org,
                                                                     const rusta::v1::YearMonth& month) const;
+  // nullopt when there is no such statement.
+  absl::StatusOr<std::optional<rusta::v1::Statement>> GetStatement(redis::RedisConnection& redis,
+                                                                   const std::string& statement_id) const;
   absl::StatusOr<std::vector<rusta::v1::Statement>> AllStatements(redis::RedisConnection& redis) const;
 
+  // The request a settlement runs under (SettleMonth's request_id): its idempotency record.
+  struct SettlementRequest {
+    std::string idem_key;     // server::IdempotencyKey("ledger", ...)
+    std::string fingerprint;  // server::RequestFingerprint(request)
+  };
+  // What one provider's settlement call did.
+  struct Settled {
+    enum class Kind {
+      kSettled,   // `statement` was written
+      kEarlier,   // this request settled the provider before: `statement` is that one
+      kAnswered,  // the request was answered meanwhile: nothing settled
+    } kind = Kind::kSettled;
+    rusta::v1::Statement statement;
+  };
   // Settles the lines `line_ids` into `statement`; `statements_read` is the number of statements
-  // of the provider-month the caller saw (ABORTED when another came first).
-  absl::Status Settle(redis::RedisConnection& redis, const rusta::v1::Statement& statement,
-                      const std::vector<std::string>& line_ids, int64_t statements_read,
-                      const rusta::v1::AuditEvent& event) const;
+  // of the provider-month the caller saw (ABORTED when another came first). The statement is
+  // kept in the request's record in the same call (see ledger.lua).
+  absl::StatusOr<Settled> Settle(redis::RedisConnection& redis, const rusta::v1::Statement& statement,
+                                 const std::vector<std::string>& line_ids, int64_t statements_read,
+                                 const SettlementRequest& request, const rusta::v1::AuditEvent& event) const;
+  // The statements settled under the request so far, by organisation number.
+  absl::StatusOr<std::vector<rusta::v1::Statement>> RequestStatements(redis::RedisConnection& redis,
+                                                                      const SettlementRequest& request) const;
+  // Remembers the settlement's response (serialised SettleMonthResponse) unless a concurrent call
+  // with the same request answered first; returns the response that stands.
+  absl::StatusOr<std::string> FinishSettlement(redis::RedisConnection& redis, const SettlementRequest& request,
+                                               const std::string& response) const;
 
  private:
   const audit::AuditLog& audit_;
@@ -69,4 +96,4 @@ class LedgerStore {
 
 std::string MonthField(const std::string& org, const rusta::v1::YearMonth& month);
 
-}  // namespace rusta::referral
+}  // namespace rusta::compensation

@@ -1,10 +1,14 @@
-#include "services/referral/ledger_store.h"
+#include "services/compensation/ledger_store.h"
 
+#include <map>
+
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/server/idempotency.h"
 
-namespace rusta::referral {
+namespace rusta::compensation {
 namespace {
 
 std::string Serialize(const google::protobuf::Message& m) {
@@ -80,13 +84,30 @@ absl::StatusOr<std::vector<rusta::v1::PaymentLine>> LedgerStore::Lines(redis::Re
   return out;
 }
 
-absl::StatusOr<std::vector<rusta::v1::PaymentLine>> LedgerStore::CaseLines(redis::RedisConnection& redis,
-                                                                           const std::string& case_id) const {
+absl::StatusOr<std::vector<std::string>> LedgerStore::CaseLineIds(redis::RedisConnection& redis,
+                                                                  const std::string& case_id) const {
   auto ids = redis.Command({"SMEMBERS", CaseKey(case_id)});
   if (!ids.ok()) return ids.status();
   std::vector<std::string> list;
   for (const auto& v : ids->elements) list.push_back(v.str);
-  return Lines(redis, list);
+  return list;
+}
+
+absl::StatusOr<std::vector<rusta::v1::PaymentLine>> LedgerStore::CaseLines(redis::RedisConnection& redis,
+                                                                           const std::string& case_id) const {
+  auto ids = CaseLineIds(redis, case_id);
+  if (!ids.ok()) return ids.status();
+  return Lines(redis, *ids);
+}
+
+absl::StatusOr<std::optional<rusta::v1::Statement>> LedgerStore::GetStatement(redis::RedisConnection& redis,
+                                                                              const std::string& statement_id) const {
+  auto data = redis.Command({"HGET", StatementsKey(), statement_id});
+  if (!data.ok()) return data.status();
+  if (!data->is_string()) return std::optional<rusta::v1::Statement>();
+  rusta::v1::Statement s;
+  if (!s.ParseFromString(data->str)) return absl::DataLossError("stored statement does not parse");
+  return std::optional<rusta::v1::Statement>(std::move(s));
 }
 
 absl::StatusOr<std::vector<std::string>> LedgerStore::IdsByDate(redis::RedisConnection& redis, const std::string& zset,
@@ -143,23 +164,66 @@ absl::StatusOr<std::vector<rusta::v1::Statement>> LedgerStore::AllStatements(red
   return out;
 }
 
-absl::Status LedgerStore::Settle(redis::RedisConnection& redis, const rusta::v1::Statement& statement,
-                                 const std::vector<std::string>& line_ids, int64_t statements_read,
-                                 const rusta::v1::AuditEvent& event) const {
+absl::StatusOr<LedgerStore::Settled> LedgerStore::Settle(redis::RedisConnection& redis,
+                                                         const rusta::v1::Statement& statement,
+                                                         const std::vector<std::string>& line_ids,
+                                                         int64_t statements_read, const SettlementRequest& request,
+                                                         const rusta::v1::AuditEvent& event) const {
   const std::vector<std::string> keys = {SettledKey(), StatementsKey(), StatementIndexKey(),
                                          UnsettledKey(statement.organisation_number()), audit_.events_key(),
-                                         audit_.heads_key()};
-  return audit_
-      .AppendWith(redis, audit::SubjectChain("ledger", statement.organisation_number()), event, nullptr,
-                  [&](const audit::PreparedEvent& prepared) {
-                    std::vector<std::string> args = prepared.args;
-                    args.insert(args.end(), {statement.statement_id(), Serialize(statement),
-                                             MonthField(statement.organisation_number(), statement.month()),
-                                             absl::StrCat(statements_read)});
-                    args.insert(args.end(), line_ids.begin(), line_ids.end());
-                    return redis.Call("ledger_settle", keys, args);
-                  })
-      .status();
+                                         audit_.heads_key(), request.idem_key};
+  auto reply = audit_.AppendWith(
+      redis, audit::SubjectChain("ledger", statement.organisation_number()), event, nullptr,
+      [&](const audit::PreparedEvent& prepared) {
+        std::vector<std::string> args = prepared.args;
+        args.insert(args.end(), {statement.statement_id(), Serialize(statement),
+                                 MonthField(statement.organisation_number(), statement.month()),
+                                 absl::StrCat(statements_read), request.fingerprint,
+                                 statement.organisation_number(), absl::StrCat(server::kIdempotencyTtlSeconds)});
+        args.insert(args.end(), line_ids.begin(), line_ids.end());
+        return redis.Call("ledger_settle", keys, args);
+      });
+  if (!reply.ok()) return reply.status();
+  if (!reply->is_array() || reply->size() == 0) return absl::InternalError("malformed ledger_settle reply");
+  Settled out;
+  const std::string& kind = (*reply)[0].str;
+  if (kind == "settled") {
+    out.statement = statement;
+  } else if (kind == "earlier" && reply->size() == 2) {
+    out.kind = Settled::Kind::kEarlier;
+    if (!out.statement.ParseFromString((*reply)[1].str)) return absl::DataLossError("stored statement does not parse");
+  } else if (kind == "answered") {
+    out.kind = Settled::Kind::kAnswered;
+  } else {
+    return absl::InternalError("malformed ledger_settle reply");
+  }
+  return out;
 }
 
-}  // namespace rusta::referral
+absl::StatusOr<std::vector<rusta::v1::Statement>> LedgerStore::RequestStatements(
+    redis::RedisConnection& redis, const SettlementRequest& request) const {
+  auto reply = redis.Command({"HGETALL", request.idem_key});
+  if (!reply.ok()) return reply.status();
+  std::map<std::string, rusta::v1::Statement> by_org;  // "statement:<org>" sorts by org
+  for (size_t i = 0; i + 1 < reply->size(); i += 2) {
+    if (!absl::StartsWith((*reply)[i].str, "statement:")) continue;
+    rusta::v1::Statement st;
+    if (!st.ParseFromString((*reply)[i + 1].str)) return absl::DataLossError("stored statement does not parse");
+    by_org.emplace((*reply)[i].str, std::move(st));
+  }
+  std::vector<rusta::v1::Statement> out;
+  for (auto& [field, st] : by_org) out.push_back(std::move(st));
+  return out;
+}
+
+absl::StatusOr<std::string> LedgerStore::FinishSettlement(redis::RedisConnection& redis,
+                                                          const SettlementRequest& request,
+                                                          const std::string& response) const {
+  auto reply = redis.Call("ledger_settle_finish", {request.idem_key},
+                          {request.fingerprint, response, absl::StrCat(server::kIdempotencyTtlSeconds)});
+  if (!reply.ok()) return reply.status();
+  if (!reply->is_string()) return absl::InternalError("malformed ledger_settle_finish reply");
+  return reply->str;
+}
+
+}  // namespace rusta::compensation
