@@ -40,6 +40,8 @@ ServerConfig ReadServerConfig(config::ConfigParser& p, const std::string& servic
   c.redis.command_timeout_ms = static_cast<int>(p.Int("redis-timeout-ms", 2000, 10, 60000, "Redis command timeout"));
   c.audit_chain = p.String("audit-chain", "rusta", "name of the audit chain shared by the suite");
   c.reference_data_dir = p.String("reference-data-dir", "", "directory with municipalities.csv and postal_to_municipality.csv");
+  c.max_call_ms = static_cast<int>(p.Int("max-call-ms", 30000, 100, 600000,
+                                         "deadline cap of a call (and of calls without a deadline)"));
   c.shutdown_grace_ms = static_cast<int>(p.Int("shutdown-grace-ms", 5000, 0, 600000, "time in-flight calls get at shutdown"));
   c.health_interval_ms = static_cast<int>(p.Int("health-interval-ms", 500, 10, 60000, "how often Redis is pinged for health"));
   c.log_level = p.String("log-level", "info", "debug, info, warning or error");

@@ -22,6 +22,9 @@ struct ServerConfig {
   redis::RedisOptions redis;
   std::string audit_chain = "rusta";
   std::string reference_data_dir;    // municipalities.csv etc.; empty means none
+  // The longest a call may take: a client's own deadline is capped to it, and it is the deadline
+  // of calls that set none. It bounds retries and every upstream call made for the call.
+  int max_call_ms = 30000;
   int shutdown_grace_ms = 5000;
   int health_interval_ms = 500;
   std::string log_level = "info";

@@ -4,6 +4,7 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -11,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/log/log.h"
+#include "common/server/call_deadline.h"
 #include "common/server/caller_identity.h"
 #include "common/server/logging_interceptor.h"
 #include "common/server/request_limits.h"
@@ -167,8 +169,20 @@ grpc::ServerUnaryReactor* ServiceHost::Handle(grpc::CallbackServerContext* conte
     reactor->Finish(ToGrpcStatus(limits));
     return reactor;
   }
+  // The client's deadline, capped: work still queued when it passes is dropped, not run (its
+  // answer could no longer reach anyone, and running it would only delay the calls behind it).
+  absl::Time deadline = absl::Now() + absl::Milliseconds(config_.max_call_ms);
+  if (context->deadline() != std::chrono::system_clock::time_point::max()) {
+    deadline = std::min(deadline, absl::FromChrono(context->deadline()));
+  }
   const bool accepted = executor_->Submit(
-      [reactor, work = std::move(work), caller = *std::move(caller)](redis::RedisConnection& redis) {
+      [reactor, deadline, work = std::move(work), caller = *std::move(caller)](redis::RedisConnection& redis) {
+        if (absl::Now() >= deadline) {
+          reactor->Finish(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                                       "deadline passed before the work started"));
+          return;
+        }
+        ScopedCallDeadline scoped(deadline);
         reactor->Finish(ToGrpcStatus(work(caller, redis)));
       });
   if (!accepted) {

@@ -1,5 +1,6 @@
 #include "common/server/service_main.h"
 
+#include "common/log/log.h"
 #include "common/lua/common_library.h"
 #include "common/server/audit_handler.h"
 #include "common/server/signals.h"
@@ -27,6 +28,20 @@ int ServiceMain(int argc, char** argv, const ServiceSpec& spec,
   registered.Add<AuditHandler>("rusta.v1.AuditService", host);
   for (auto& [service, name] : registered.services) host.AddService(service.get(), name);
   return RunUntilSignalled(host);
+}
+
+bool ResolvePseudonymSecret(const ServerConfig& config, std::string* secret) {
+  if (!secret->empty()) return true;
+  if (!config.insecure_dev_mode) {
+    log::Error("pseudonym_secret_unset",
+               {{"detail", "pseudonym-secret (RUSTA_PSEUDONYM_SECRET) is required; only insecure-dev-mode "
+                           "runs without it"}});
+    return false;
+  }
+  log::Warning("pseudonym_secret_unset",
+               {{"detail", "insecure-dev-mode: person pseudonyms use a fixed development key"}});
+  *secret = "rusta-development-pseudonym-key";
+  return true;
 }
 
 }  // namespace rusta::server

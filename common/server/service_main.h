@@ -32,6 +32,12 @@ struct RegisteredServices {
   }
 };
 
+// The key of the person pseudonyms in Redis key names (HMAC). Without one the service refuses to
+// start (logs why, returns false), except in insecure development mode, where a fixed development
+// key is used with a warning: a key known from the source would let anyone holding a Redis dump
+// test personnummer against its keys.
+bool ResolvePseudonymSecret(const ServerConfig& config, std::string* secret);
+
 // declare_settings may read service-specific settings from the parser (before validation);
 // build registers the service's handlers on the host.
 int ServiceMain(int argc, char** argv, const ServiceSpec& spec,

@@ -50,12 +50,7 @@ int main(int argc, char** argv) {
           municipalities = std::make_unique<validation::MunicipalityCodes>(std::move(*m));
           postal_codes = std::make_unique<validation::PostalCodeDirectory>(std::move(*p));
         }
-        if (config.pseudonym_secret.empty()) {
-          log::Warning("pseudonym_secret_unset",
-                       {{"detail", "person pseudonyms in Redis keys use a development key; set "
-                                   "RUSTA_PSEUDONYM_SECRET in production"}});
-          config.pseudonym_secret = "rusta-development-pseudonym-key";
-        }
+        if (!server::ResolvePseudonymSecret(host.config(), &config.pseudonym_secret)) std::exit(2);
         services.Add<assessment::AssessmentHandler>("rusta.v1.AssessmentService", host, config,
                                                     *models, municipalities.get(), postal_codes.get());
       });

@@ -57,9 +57,16 @@ int main(int argc, char** argv) {
         const server::ServerConfig& sc = host.config();
         referral::UpstreamOptions upstream{config.assessment_address, config.registry_address, sc.tls_cert,
                                            sc.tls_key, sc.tls_ca, config.upstream_tls_name,
-                                           config.upstream_timeout_ms, sc.insecure_dev_mode};
-        assessment = referral::MakeGrpcAssessmentClient(upstream);
-        registry = referral::MakeGrpcRegistryClient(upstream);
+                                           config.upstream_timeout_ms, sc.insecure_dev_mode, sc.trust_domain};
+        auto assessment_client = referral::MakeGrpcAssessmentClient(upstream);
+        auto registry_client = referral::MakeGrpcRegistryClient(upstream);
+        if (!assessment_client.ok() || !registry_client.ok()) {
+          log::Error("upstream_credentials_not_loaded",
+                     {{"detail", (!assessment_client.ok() ? assessment_client.status() : registry_client.status()).message()}});
+          std::exit(2);
+        }
+        assessment = *std::move(assessment_client);
+        registry = *std::move(registry_client);
         const std::string dir = sc.reference_data_dir;
         if (dir.empty()) {
           log::Warning("no_reference_data", {{"detail", "municipality and postal codes are checked for format only"}});
@@ -73,12 +80,7 @@ int main(int argc, char** argv) {
           municipalities = std::make_unique<validation::MunicipalityCodes>(std::move(*m));
           postal_codes = std::make_unique<validation::PostalCodeDirectory>(std::move(*p));
         }
-        if (config.pseudonym_secret.empty()) {
-          log::Warning("pseudonym_secret_unset",
-                       {{"detail", "person pseudonyms in Redis keys use a development key; set "
-                                   "RUSTA_PSEUDONYM_SECRET in production"}});
-          config.pseudonym_secret = "rusta-development-pseudonym-key";
-        }
+        if (!server::ResolvePseudonymSecret(host.config(), &config.pseudonym_secret)) std::exit(2);
         if (!config.result_register_file.empty()) {
           auto loaded = referral::LoadCsvResultRegister(config.result_register_file);
           if (!loaded.ok()) {

@@ -2,11 +2,13 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/server/call_deadline.h"
 #include "common/server/caller_identity.h"
 #include "rusta/v1/assessment.grpc.pb.h"
 #include "rusta/v1/provider_registry.grpc.pb.h"
@@ -16,20 +18,31 @@ namespace {
 
 namespace v1 = rusta::v1;
 
-std::string ReadFile(const std::string& path) {
+// An unreadable or empty file stops the service at start: with it, every upstream call would fail
+// its handshake, far from the cause.
+absl::StatusOr<std::string> ReadPem(const std::string& path, const char* setting) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream s;
   s << in.rdbuf();
+  if (!in || s.str().find("-----BEGIN") == std::string::npos) {
+    return absl::FailedPreconditionError(absl::StrCat(setting, ": cannot read a PEM file at ", path));
+  }
   return s.str();
 }
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, const UpstreamOptions& o) {
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const std::string& address, const UpstreamOptions& o) {
   grpc::ChannelArguments args;
   if (o.insecure_dev_mode) return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
   grpc::SslCredentialsOptions ssl;
-  ssl.pem_root_certs = ReadFile(o.tls_ca);
-  ssl.pem_cert_chain = ReadFile(o.tls_cert);
-  ssl.pem_private_key = ReadFile(o.tls_key);
+  auto ca = ReadPem(o.tls_ca, "tls-ca");
+  if (!ca.ok()) return ca.status();
+  auto cert = ReadPem(o.tls_cert, "tls-cert");
+  if (!cert.ok()) return cert.status();
+  auto key = ReadPem(o.tls_key, "tls-key");
+  if (!key.ok()) return key.status();
+  ssl.pem_root_certs = *std::move(ca);
+  ssl.pem_cert_chain = *std::move(cert);
+  ssl.pem_private_key = *std::move(key);
   args.SetSslTargetNameOverride(o.tls_name);
   return grpc::CreateCustomChannel(address, grpc::SslCredentials(ssl), args);
 }
@@ -57,9 +70,14 @@ absl::Status FromGrpc(const grpc::Status& s, const char* service) {
 
 class CallContext {
  public:
+  // The upstream timeout, and never past the deadline of the call this one is made for.
   explicit CallContext(const UpstreamOptions& o) {
-    ctx_.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(o.timeout_ms));
-    if (o.insecure_dev_mode) ctx_.AddMetadata(server::kDevIdentityHeader, "spiffe://rusta.local/service/referral");
+    const absl::Time deadline =
+        std::min(absl::Now() + absl::Milliseconds(o.timeout_ms), server::CurrentCallDeadline());
+    ctx_.set_deadline(absl::ToChronoTime(deadline));
+    if (o.insecure_dev_mode) {
+      ctx_.AddMetadata(server::kDevIdentityHeader, absl::StrCat("spiffe://", o.trust_domain, "/service/referral"));
+    }
   }
   grpc::ClientContext* get() { return &ctx_; }
 
@@ -69,8 +87,8 @@ class CallContext {
 
 class GrpcAssessmentClient final : public AssessmentClient {
  public:
-  explicit GrpcAssessmentClient(const UpstreamOptions& o)
-      : options_(o), stub_(v1::AssessmentService::NewStub(MakeChannel(o.assessment_address, o))) {}
+  GrpcAssessmentClient(const UpstreamOptions& o, std::shared_ptr<grpc::Channel> channel)
+      : options_(o), stub_(v1::AssessmentService::NewStub(std::move(channel))) {}
 
   absl::StatusOr<v1::Assessment> Get(const std::string& id) override {
     v1::GetAssessmentRequest req;
@@ -103,8 +121,8 @@ class GrpcAssessmentClient final : public AssessmentClient {
 
 class GrpcRegistryClient final : public RegistryClient {
  public:
-  explicit GrpcRegistryClient(const UpstreamOptions& o)
-      : options_(o), stub_(v1::ProviderRegistryService::NewStub(MakeChannel(o.registry_address, o))) {}
+  GrpcRegistryClient(const UpstreamOptions& o, std::shared_ptr<grpc::Channel> channel)
+      : options_(o), stub_(v1::ProviderRegistryService::NewStub(std::move(channel))) {}
 
   absl::StatusOr<std::vector<v1::ProviderSearchResult>> ChoosableProviders(const std::string& municipality_code,
                                                                           const v1::Date& as_of) override {
@@ -173,11 +191,15 @@ class GrpcRegistryClient final : public RegistryClient {
 
 }  // namespace
 
-std::unique_ptr<AssessmentClient> MakeGrpcAssessmentClient(const UpstreamOptions& o) {
-  return std::make_unique<GrpcAssessmentClient>(o);
+absl::StatusOr<std::unique_ptr<AssessmentClient>> MakeGrpcAssessmentClient(const UpstreamOptions& o) {
+  auto channel = MakeChannel(o.assessment_address, o);
+  if (!channel.ok()) return channel.status();
+  return std::make_unique<GrpcAssessmentClient>(o, *std::move(channel));
 }
-std::unique_ptr<RegistryClient> MakeGrpcRegistryClient(const UpstreamOptions& o) {
-  return std::make_unique<GrpcRegistryClient>(o);
+absl::StatusOr<std::unique_ptr<RegistryClient>> MakeGrpcRegistryClient(const UpstreamOptions& o) {
+  auto channel = MakeChannel(o.registry_address, o);
+  if (!channel.ok()) return channel.status();
+  return std::make_unique<GrpcRegistryClient>(o, *std::move(channel));
 }
 
 }  // namespace rusta::referral

@@ -47,9 +47,11 @@ struct UpstreamOptions {
   std::string tls_name = "localhost";
   int64_t timeout_ms = 5000;
   bool insecure_dev_mode = false;  // plaintext with the development identity header
+  std::string trust_domain = "rusta.local";  // of that header's identity
 };
 
-std::unique_ptr<AssessmentClient> MakeGrpcAssessmentClient(const UpstreamOptions& options);
-std::unique_ptr<RegistryClient> MakeGrpcRegistryClient(const UpstreamOptions& options);
+// FAILED_PRECONDITION naming the setting when a certificate, key or CA file cannot be read.
+absl::StatusOr<std::unique_ptr<AssessmentClient>> MakeGrpcAssessmentClient(const UpstreamOptions& options);
+absl::StatusOr<std::unique_ptr<RegistryClient>> MakeGrpcRegistryClient(const UpstreamOptions& options);
 
 }  // namespace rusta::referral

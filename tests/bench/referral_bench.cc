@@ -822,8 +822,8 @@ int main(int argc, char** argv) {
   upstream.tls_ca = pki.ca_cert();
   upstream.tls_name = "localhost";
   upstream.timeout_ms = 30000;
-  std::unique_ptr<referral::AssessmentClient> assessment_client = referral::MakeGrpcAssessmentClient(upstream);
-  std::unique_ptr<referral::RegistryClient> registry_client = referral::MakeGrpcRegistryClient(upstream);
+  std::unique_ptr<referral::AssessmentClient> assessment_client = *referral::MakeGrpcAssessmentClient(upstream);
+  std::unique_ptr<referral::RegistryClient> registry_client = *referral::MakeGrpcRegistryClient(upstream);
   referral::ReferralConfig referral_config;
   referral_config.scheduler_interval_ms = 0;
   referral_config.upstream_timeout_ms = upstream.timeout_ms;

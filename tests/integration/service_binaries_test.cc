@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <functional>
 #include <thread>
 
@@ -95,6 +96,8 @@ int FreePort() {
 class ServiceBinaryTest : public ::testing::TestWithParam<Binary> {
  protected:
   void SetUp() override {
+    // Read by the services that keep person pseudonyms (ignored by the others).
+    setenv("RUSTA_PSEUDONYM_SECRET", "binaries-test-pseudonym-secret", 1);
     port_ = FreePort();
     log_path_ = logs_.path() + "/service.log";
     const std::string& name = GetParam().name;
@@ -188,6 +191,46 @@ TEST(ServiceBinaryConfigTest, MissingTlsSettingsRefuseToStart) {
   EXPECT_EQ(*code, 2);
   EXPECT_THAT(testing::ReadFileOrDie(dir.path() + "/log"),
               HasSubstr("tls-cert, tls-key and tls-ca are required"));
+}
+
+// Person pseudonyms keyed with a constant from the source would be no pseudonyms at all.
+TEST(ServiceBinaryConfigTest, NoPseudonymSecretRefusesToStartOutsideDevelopmentMode) {
+  unsetenv("RUSTA_PSEUDONYM_SECRET");
+  testing::Pki pki;
+  testing::RedisServer redis;
+  for (const std::string name : {"assessment", "referral"}) {
+    testing::TempDir dir;
+    testing::ChildProcess p(std::string(RUSTA_BINARY_DIR) + "/bin/rusta-" + name,
+                            {"--listen=127.0.0.1:0", "--redis-address=" + redis.address(),
+                             "--tls-cert=" + pki.server_cert(name), "--tls-key=" + pki.server_key(name),
+                             "--tls-ca=" + pki.ca_cert(), "--reference-data-dir=" RUSTA_SHARED_DATA_DIR},
+                            dir.path() + "/log");
+    std::optional<int> code = p.Stop(0, std::chrono::seconds(10));
+    ASSERT_TRUE(code.has_value()) << name;
+    EXPECT_EQ(*code, 2) << name;
+    EXPECT_THAT(testing::ReadFileOrDie(dir.path() + "/log"), HasSubstr("pseudonym-secret")) << name;
+  }
+}
+
+// The referral service calls its neighbours with its own certificate: one it cannot read stops it at
+// start instead of failing every upstream call later.
+TEST(ServiceBinaryConfigTest, UnreadableUpstreamCertificateRefusesToStart) {
+  testing::Pki pki;
+  testing::RedisServer redis;
+  testing::TempDir dir;
+  // The upstream clients are made before the server binds, from the same certificate and key.
+  const std::string bad_key = dir.path() + "/not-a-key.pem";
+  { std::ofstream(bad_key) << "not a key"; }
+  testing::ChildProcess p(std::string(RUSTA_BINARY_DIR) + "/bin/rusta-referral",
+                          {"--listen=127.0.0.1:0", "--redis-address=" + redis.address(),
+                           "--tls-cert=" + pki.server_cert("referral"), "--tls-key=" + bad_key,
+                           "--tls-ca=" + pki.ca_cert(), "--pseudonym-secret=s",
+                           "--reference-data-dir=" RUSTA_SHARED_DATA_DIR},
+                          dir.path() + "/log");
+  std::optional<int> code = p.Stop(0, std::chrono::seconds(10));
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 2);
+  EXPECT_THAT(testing::ReadFileOrDie(dir.path() + "/log"), HasSubstr("tls-key: cannot read a PEM file"));
 }
 
 TEST(ServiceBinaryConfigTest, UnknownFlagRefusesToStart) {

@@ -343,8 +343,8 @@ class ReferralServiceTest : public ::testing::Test {
       up.tls_key = pki_->server_key("referral");
       up.tls_ca = pki_->ca_cert();
       up.tls_name = "localhost";
-      r.assessment = MakeGrpcAssessmentClient(up);
-      r.registry = MakeGrpcRegistryClient(up);
+      r.assessment = *MakeGrpcAssessmentClient(up);
+      r.registry = *MakeGrpcRegistryClient(up);
       r.handler = std::make_unique<ReferralHandler>(*r.host, config, r.assessment.get(), r.registry.get(),
                                                     municipalities_, postal_);
       r.audit = std::make_unique<server::AuditHandler>(*r.host);
