@@ -15,6 +15,7 @@
 #include "common/server/call_deadline.h"
 #include "common/server/caller_identity.h"
 #include "common/server/logging_interceptor.h"
+#include "common/server/request_conventions.h"
 #include "common/server/request_limits.h"
 #include "common/server/signals.h"
 #include "common/status/grpc_status.h"
@@ -167,6 +168,10 @@ grpc::ServerUnaryReactor* ServiceHost::Handle(grpc::CallbackServerContext* conte
   if (absl::Status limits = ApplyRequestLimits(const_cast<google::protobuf::Message&>(*request));
       !limits.ok()) {
     reactor->Finish(ToGrpcStatus(limits));
+    return reactor;
+  }
+  if (absl::Status conventions = CheckRequestConventions(*request); !conventions.ok()) {
+    reactor->Finish(ToGrpcStatus(conventions));
     return reactor;
   }
   // The client's deadline, capped: work still queued when it passes is dropped, not run (its

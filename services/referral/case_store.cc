@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/server/idempotency.h"
@@ -125,6 +126,54 @@ absl::StatusOr<std::string> CaseStore::Apply(redis::RedisConnection& redis, cons
   auto reply = redis.Call("referral_apply", keys, args);
   if (!reply.ok()) return reply.status();
   return std::move(reply->str);
+}
+
+absl::StatusOr<CaseStore::CaseWithHead> CaseStore::ReadWithHead(redis::RedisConnection& redis,
+                                                              const std::string& case_id,
+                                                              const std::string& report_id) const {
+  std::vector<std::vector<std::string>> reads = {{"HGET", CaseKey(case_id), "data"},
+                                                 audit_.HeadCommand(Chain(case_id))};
+  if (!report_id.empty()) reads.push_back({"HGET", ReportsKey(case_id), report_id});
+  auto replies = redis.Pipeline(reads);
+  if (!replies.ok()) return replies.status();
+  CaseWithHead out;
+  if ((*replies)[0].is_string()) {
+    out.case_record.emplace();
+    if (!out.case_record->ParseFromString((*replies)[0].str)) return absl::DataLossError("stored case does not parse");
+  }
+  out.audit_head = std::move((*replies)[1]);
+  if (!report_id.empty() && (*replies)[2].is_string()) {
+    out.report.emplace();
+    if (!out.report->ParseFromString((*replies)[2].str)) return absl::DataLossError("stored report does not parse");
+  }
+  return out;
+}
+
+absl::StatusOr<std::optional<queue::QueueItem>> CaseStore::ClaimWork(
+    redis::RedisConnection& redis, const queue::WorkQueue& queue, const std::string& queue_name, bool decisions,
+    const std::string& idem_key, const std::string& fingerprint, const std::string& worker, int64_t now_ms,
+    const std::string& stale_item) const {
+  std::vector<std::string> keys = queue.ClaimKeys();
+  keys.push_back(idem_key);
+  keys.push_back(FirstClaimsKey());
+  keys.push_back(DecisionClaimsKey());
+  std::vector<std::string> args = {fingerprint, absl::StrCat(server::kIdempotencyTtlSeconds)};
+  for (std::string& a : queue.ClaimArgs(worker, now_ms)) args.push_back(std::move(a));
+  args.push_back(queue_name);
+  args.push_back(decisions ? "1" : "0");
+  args.push_back(stale_item);
+  auto reply = redis.Call("referral_claim_work", keys, args);
+  if (!reply.ok()) return reply.status();
+  if (reply->str.empty()) return std::optional<queue::QueueItem>();
+  std::vector<std::string> parts = absl::StrSplit(reply->str, absl::MaxSplits(' ', 3));
+  if (parts.size() != 4) return absl::InternalError("malformed claim record");
+  queue::QueueItem item;
+  item.id = parts[0];
+  if (!absl::SimpleAtoi(parts[1], &item.deliveries) || !absl::SimpleAtoi(parts[2], &item.enqueued_ms)) {
+    return absl::InternalError("malformed claim record");
+  }
+  item.payload = parts[3];
+  return std::optional<queue::QueueItem>(std::move(item));
 }
 
 absl::StatusOr<std::vector<rusta::v1::Case>> CaseStore::GetMany(redis::RedisConnection& redis,

@@ -96,6 +96,24 @@ class CaseStore {
                                     const std::string& fingerprint, const std::string& response,
                                     const audit::PreparedEvent& audit, const CaseWrite& write) const;
 
+  // One round trip: referral_claim_work (claim, first-claim times and the request_id's record in one
+  // atomic call). nullopt: nothing due. `stale_item` names a remembered claim found to be work no
+  // longer needed: it is completed and the next item claimed under the same request_id.
+  absl::StatusOr<std::optional<queue::QueueItem>> ClaimWork(redis::RedisConnection& redis, const queue::WorkQueue& queue,
+                                                   const std::string& queue_name, bool decisions,
+                                                   const std::string& idem_key, const std::string& fingerprint,
+                                                   const std::string& worker, int64_t now_ms,
+                                                   const std::string& stale_item) const;
+
+  // One round trip: a case, its audit-chain head and (report_id not empty) one of its reports.
+  struct CaseWithHead {
+    std::optional<rusta::v1::Case> case_record;
+    redis::RedisValue audit_head;
+    std::optional<rusta::v1::CaseReport> report;
+  };
+  absl::StatusOr<CaseWithHead> ReadWithHead(redis::RedisConnection& redis, const std::string& case_id,
+                                            const std::string& report_id) const;
+
   absl::StatusOr<std::vector<rusta::v1::Case>> GetMany(redis::RedisConnection& redis,
                                                        const std::vector<std::string>& ids) const;
   absl::StatusOr<std::vector<rusta::v1::CaseReport>> Reports(redis::RedisConnection& redis,

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/audit/audit_event.h"
+#include "common/server/call_deadline.h"
 #include "common/server/clock.h"
 #include "common/server/idempotency.h"
 #include "common/server/ids.h"
@@ -161,6 +162,7 @@ absl::Status ReferralImpl::Mutate(RedisConnection& redis, const Identity& caller
                                   const Respond& respond, google::protobuf::Message* response, bool creating) {
   RUSTA_RETURN_IF_ERROR(server::ValidateRequestId(request_id));
   RUSTA_RETURN_IF_ERROR(RequireId(case_id, "case_id"));
+  if (expected_version != kNoVersionCheck) RUSTA_RETURN_IF_ERROR(CheckExpectedVersion(expected_version));
   const std::string idem_key =
       server::IdempotencyKey(creating ? std::string("new-case") : case_id, caller, method, request_id);
   const std::string fingerprint = server::RequestFingerprint(request);
@@ -252,7 +254,11 @@ absl::Status ReferralImpl::Mutate(RedisConnection& redis, const Identity& caller
       response->Clear();
       continue;
     }
-    if (written.status().code() == absl::StatusCode::kAborted && expected_version == 0 && attempt < 3) {
+    // "No check" means: on whatever is current. Under contention that is retried (with the
+    // growing random pause above) for as long as the caller still waits for the answer.
+    if (written.status().code() == absl::StatusCode::kAborted &&
+        (expected_version == 0 || expected_version == kNoVersionCheck) &&
+        absl::Now() < server::CurrentCallDeadline()) {
       response->Clear();
       continue;
     }

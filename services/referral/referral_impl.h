@@ -5,6 +5,7 @@
 // referral_handler.cc maps each gRPC method to its body here and holds the access policy.
 #include <deque>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -111,11 +112,14 @@ struct ReferralImpl {
                           absl::CivilDay effective_date);
   };
   using Change = std::function<absl::Status(Tx&)>;
+  // Internal callers whose change does not rest on a case version (never a client's value).
+  static constexpr int64_t kNoVersionCheck = std::numeric_limits<int64_t>::min();
   using Respond = std::function<void(const Tx&)>;
 
   // Idempotency, read (with `extra` reads), access and version checks, the change, then one
-  // referral_apply call. expected_version < 0: not checked (provider documents do not move the
-  // case version); 0: the current one, a lost race retried; > 0: must match, else ABORTED.
+  // referral_apply call. expected_version kNoVersionCheck: not checked (provider documents do not
+  // move the case version); 0: the current one, a lost race retried with backoff until the call's
+  // deadline; > 0: must match, else ABORTED. A client's negative version is INVALID_ARGUMENT.
   // `respond` fills `response` from the changed case; the serialised response is what a
   // repeated request_id gets.
   absl::Status Mutate(RedisConnection& redis, const Identity& caller, const char* method,

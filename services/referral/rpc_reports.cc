@@ -114,7 +114,7 @@ static absl::Status SubmitReport(ReferralImpl& impl, const Identity& caller, Red
                                                                   v1::CaseReport&)>& fill,
                                  v1::CaseReport* out) {
   std::string stored_id;
-  return impl.Mutate(redis, caller, method, req, request_id, case_id, -1,
+  return impl.Mutate(redis, caller, method, req, request_id, case_id, ReferralImpl::kNoVersionCheck,
       {{"HGETALL", CaseStore::MonthsKey(case_id)}, {"HLEN", CaseStore::ReportsKey(case_id)}},
       [&](ReferralImpl::Tx& tx) -> absl::Status {
         auto domain = tx.Domain();
@@ -326,7 +326,7 @@ static absl::Status ChangeReport(ReferralImpl& impl, const Identity& caller, Red
   std::vector<std::vector<std::string>> reads = {{"HGET", CaseStore::ReportsKey(case_id), report_id},
                                                  {"HGETALL", CaseStore::MonthsKey(case_id)}};
   for (auto& r : more_reads) reads.push_back(std::move(r));
-  return impl.Mutate(redis, caller, method, req, request_id, case_id, -1, reads,
+  return impl.Mutate(redis, caller, method, req, request_id, case_id, ReferralImpl::kNoVersionCheck, reads,
       [&](ReferralImpl::Tx& tx) -> absl::Status {
         if (tx.read.extra[0].is_nil()) return absl::NotFoundError("report: not found");
         v1::CaseReport r;

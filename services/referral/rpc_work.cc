@@ -72,64 +72,43 @@ absl::Status ReferralImpl::ClaimWork(const Identity& caller, RedisConnection& re
   }
   const std::string idem_key = server::IdempotencyKey("claims", caller, "ClaimWork", req.request_id());
   const std::string fingerprint = server::RequestFingerprint(req);
-  auto stored = redis.Command(server::EarlierResultCommand(idem_key));
-  if (!stored.ok()) return stored.status();
-  auto earlier = server::EarlierResult(*stored, fingerprint);
-  if (!earlier.ok()) return earlier.status();
-  if (earlier->has_value()) {
-    if (!resp->ParseFromString(**earlier)) return absl::DataLossError("stored response does not parse");
-    return absl::OkStatus();
-  }
   const queue::WorkQueue& q = Queue(spec->id);
+  const bool decisions = spec->id == v1::REFERRAL_QUEUE_DECISIONS;
+  std::string stale;  // the remembered claim, when it turned out to be work no longer needed
   for (int skipped = 0; skipped < 1000; ++skipped) {  // stale items are dropped on the way
     const absl::Time now = Now();
-    auto claimed = q.Claim(redis, caller.uri, absl::ToUnixMillis(now));
+    // The claim and the request_id's record are one atomic call: a repeat (concurrent or after a
+    // lost answer) gets the same item, and no claim is left held by nobody.
+    auto claimed = store.ClaimWork(redis, q, spec->name, decisions, idem_key, fingerprint, caller.uri,
+                                   absl::ToUnixMillis(now), stale);
     if (!claimed.ok()) return claimed.status();
-    if (!claimed->has_value()) break;  // nothing due: an empty response
+    if (!claimed->has_value()) return absl::OkStatus();  // nothing due: an empty response
     const queue::QueueItem& item = **claimed;
     const ItemRef ref{spec, item.id};
     auto payload = WorkPayload::Decode(item.payload);
-    std::optional<v1::Case> c;
+    CaseStore::CaseWithHead read;
     if (payload) {
-      auto cases = store.GetMany(redis, {payload->case_id});
-      if (!cases.ok()) return cases.status();
-      if (!cases->empty()) c = std::move((*cases)[0]);
+      auto r = store.ReadWithHead(redis, payload->case_id,
+                                  payload->subject_id != payload->case_id ? payload->subject_id : "");
+      if (!r.ok()) return r.status();
+      read = *std::move(r);
     }
     // Work that is no longer needed (the case was decided or ended meanwhile) leaves the queue.
-    const bool stale = !payload || !c || (spec->id == v1::REFERRAL_QUEUE_DECISIONS && !Undecided(c->state()));
-    if (stale) {
-      auto done = q.Complete(redis, item.id, caller.uri);
-      if (!done.ok() && done.status().code() != absl::StatusCode::kNotFound) return done.status();
+    if (!payload || !read.case_record || (decisions && !Undecided(read.case_record->state()))) {
+      stale = item.id;
       continue;
     }
-    std::vector<std::vector<std::string>> records = {{"HSETNX", CaseStore::FirstClaimsKey(), ref.Id(),
-                                                      absl::StrCat(absl::ToUnixMillis(now))}};
-    if (spec->id == v1::REFERRAL_QUEUE_DECISIONS) {
-      records.push_back({"HSETNX", CaseStore::DecisionClaimsKey(), payload->case_id, absl::StrCat(absl::ToUnixMillis(now))});
-    }
-    if (payload->subject_id != payload->case_id) {
-      records.push_back({"HGET", CaseStore::ReportsKey(payload->case_id), payload->subject_id});
-    }
-    auto replies = redis.Pipeline(records);
-    if (!replies.ok()) return replies.status();
+    const v1::Case& c = *read.case_record;
     v1::QueueItem proto = server::ToQueueItemProto(item, QueueName(spec->id), payload->kind, payload->subject_id,
                                                    caller.uri, now, absl::Milliseconds(config.queue_visibility_ms));
     proto.set_item_id(ref.Id());
     proto.set_case_id(payload->case_id);
     proto.set_summary(absl::StrCat(payload->kind, " ", payload->subject_id));
     *resp->mutable_item() = proto;
-    *resp->mutable_case_record() = *c;
-    if (payload->subject_id != payload->case_id && replies->back().is_string()) {
-      (void)resp->mutable_report()->ParseFromString(replies->back().str);
-    }
-    // The claim is remembered for a repeated request_id, and audited in the case's chain.
-    std::string response;
-    resp->SerializeToString(&response);
-    std::vector<std::vector<std::string>> remember = server::RememberResultCommands(idem_key, fingerprint, response);
-    remember.push_back(store.audit().HeadCommand(CaseStore::Chain(payload->case_id)));
-    auto kept = redis.Pipeline(remember);
-    if (!kept.ok()) return kept.status();
-    return AuditRead(redis, caller, "ClaimWork", payload->case_id, c->person_id(), &(*kept)[2],
+    *resp->mutable_case_record() = c;
+    if (read.report) *resp->mutable_report() = *read.report;
+    // Handing out the case is a read of personal data: audited in the case's chain.
+    return AuditRead(redis, caller, "ClaimWork", payload->case_id, c.person_id(), &read.audit_head,
                      absl::StrCat("claimed ", ref.Id()));
   }
   return absl::OkStatus();
@@ -170,7 +149,7 @@ absl::Status ReferralImpl::CompleteWork(const Identity& caller, RedisConnection&
   const bool about_report = payload->subject_id != payload->case_id;
   std::vector<std::vector<std::string>> reads = ItemReads(*ref);
   if (about_report) reads.push_back({"HGET", CaseStore::ReportsKey(payload->case_id), payload->subject_id});
-  return Mutate(redis, caller, "CompleteWork", req, req.request_id(), payload->case_id, -1, reads,
+  return Mutate(redis, caller, "CompleteWork", req, req.request_id(), payload->case_id, ReferralImpl::kNoVersionCheck, reads,
       [&](Tx& tx) -> absl::Status {
         RUSTA_RETURN_IF_ERROR(CompleteItemInTx(tx, *ref, tx.read.extra[0], tx.read.extra[1], payload->case_id, req.outcome()));
         // Clear the flag the item was about.

@@ -463,6 +463,134 @@ TEST_F(ReferralServiceTest, ReplicasRacingWithTheSameExpectedVersionOneWinsTheOt
   EXPECT_EQ(CountKind(GetCase(c.case_id()), v1::CASE_TRANSITION_KIND_RESUME), 3);
 }
 
+// A claim and its request_id are one atomic call: concurrent claims with one request_id, on two
+// replicas, get one and the same item; the other items stay waiting.
+TEST_F(ReferralServiceTest, ConcurrentClaimsWithOneRequestIdGetTheSameItem) {
+  Start(2);
+  StandardProviders();
+  for (int i = 0; i < 4; ++i) {
+    const std::string person = NextPerson();
+    MustCreate(person, MustAssess(person).assessment_id());
+  }
+  ASSERT_EQ(Stats(v1::REFERRAL_QUEUE_DECISIONS).depth(), 4);
+  std::promise<void> go;
+  std::shared_future<void> ready = go.get_future().share();
+  std::vector<std::future<std::pair<grpc::Status, std::string>>> claims;
+  for (int i = 0; i < 4; ++i) {
+    claims.push_back(std::async(std::launch::async, [&, i] {
+      ready.wait();
+      v1::ClaimWorkRequest req;
+      req.set_request_id("one-claim");
+      req.set_queue(v1::REFERRAL_QUEUE_DECISIONS);
+      v1::ClaimWorkResponse resp;
+      grpc::Status s = Call("caseworker", &RStub::ClaimWork, req, &resp, i % 2);
+      return std::make_pair(s, resp.item().item_id());
+    }));
+  }
+  go.set_value();
+  std::set<std::string> items;
+  for (auto& f : claims) {
+    auto [s, item] = f.get();
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    EXPECT_FALSE(item.empty());
+    items.insert(item);
+  }
+  EXPECT_EQ(items.size(), 1u);
+  const v1::QueueStats stats = Stats(v1::REFERRAL_QUEUE_DECISIONS);
+  EXPECT_EQ(stats.pending(), 1);
+  EXPECT_EQ(stats.depth(), 3);
+}
+
+// A remembered claim whose work is no longer needed (the case was decided meanwhile) is replaced:
+// the same request_id then names the next item, and the stale one has left the queue.
+TEST_F(ReferralServiceTest, ARepeatedClaimOfStaleWorkMovesOnToTheNextItem) {
+  Start();
+  StandardProviders();
+  const std::string p1 = NextPerson(), p2 = NextPerson();
+  const v1::Assessment a1 = MustAssess(p1);
+  const v1::Case first = MustCreate(p1, a1.assessment_id());
+  clock_.Advance(absl::Minutes(1));
+  const v1::Case second = MustCreate(p2, MustAssess(p2).assessment_id());
+  v1::ClaimWorkRequest req;
+  req.set_request_id("claim-then-decided");
+  req.set_queue(v1::REFERRAL_QUEUE_DECISIONS);
+  v1::ClaimWorkResponse a;
+  ASSERT_TRUE(Call("caseworker", &RStub::ClaimWork, req, &a).ok());
+  ASSERT_EQ(a.item().case_id(), first.case_id());
+  // The first case is decided without the queue item (by another caseworker).
+  v1::DecideRequest decide = ReferReq(GetCase(first.case_id()), a1.result().level(), 0);
+  decide.set_request_id(Rid());
+  const grpc::Status decided = Try("caseworker", &RStub::Decide, decide);
+  ASSERT_TRUE(decided.ok()) << decided.error_message();
+  v1::ClaimWorkResponse b;
+  ASSERT_TRUE(Call("caseworker", &RStub::ClaimWork, req, &b).ok());
+  EXPECT_EQ(b.item().case_id(), second.case_id());
+  const v1::QueueStats stats = Stats(v1::REFERRAL_QUEUE_DECISIONS);
+  EXPECT_EQ(stats.pending(), 1);
+  EXPECT_EQ(stats.depth(), 0);
+}
+
+// A negative expected_version is a client's mistake, never "no check": refused, and nothing moves.
+TEST_F(ReferralServiceTest, NegativeExpectedVersionIsInvalidAndChangesNothing) {
+  Start();
+  StandardProviders();
+  const v1::Case awaiting = MustAwaitChoice();
+  v1::ChooseProviderRequest choose;
+  choose.set_request_id(Rid());
+  choose.set_case_id(awaiting.case_id());
+  choose.set_expected_version(-1);
+  choose.set_organisation_number(kProviderOrg);
+  grpc::Status s = Try("caseworker", &RStub::ChooseProvider, choose);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("expected_version"));
+  EXPECT_EQ(GetCase(awaiting.case_id()).version(), awaiting.version());
+
+  const v1::Case assigned = MustChoose(GetCase(awaiting.case_id()), kProviderOrg);
+  v1::EndRequest end;
+  end.set_request_id(Rid());
+  end.set_case_id(assigned.case_id());
+  end.set_expected_version(-1);
+  end.set_reason(v1::END_REASON_WORK);
+  end.set_note("prov");
+  s = Try("caseworker", &RStub::End, end);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  const v1::Case after = GetCase(assigned.case_id());
+  EXPECT_EQ(after.state(), assigned.state());
+  EXPECT_EQ(after.version(), assigned.version());
+}
+
+// expected_version 0 means "on whatever is current": many writers on one case, from two replicas,
+// all succeed (a lost race is retried until the call's deadline), none is ABORTED.
+TEST_F(ReferralServiceTest, ExpectedVersionZeroUnderContentionAlwaysSucceeds) {
+  Start(2);
+  StandardProviders();
+  const v1::Case c = MustActive(kProviderOrg, absl::CivilDay(2026, 3, 2));
+  clock_.Set(Stockholm(2026, 4, 1, 9));
+  constexpr int kWriters = 16;
+  std::promise<void> go;
+  std::shared_future<void> ready = go.get_future().share();
+  std::vector<std::future<grpc::Status>> calls;
+  for (int i = 0; i < kWriters; ++i) {
+    calls.push_back(std::async(std::launch::async, [&, i] {
+      ready.wait();
+      v1::SubmitInformativeReportRequest req;
+      req.set_request_id(absl::StrCat("contended-", i));
+      req.set_case_id(c.case_id());
+      req.mutable_report()->set_kind(v1::INFORMATIVE_REPORT_KIND_OTHER_SUPPORT);
+      req.mutable_report()->set_description(absl::StrCat("Rapport ", i));
+      return Try("provider", &RStub::SubmitInformativeReport, req, i % 2);
+    }));
+  }
+  go.set_value();
+  int ok = 0;
+  for (auto& f : calls) {
+    const grpc::Status s = f.get();
+    EXPECT_TRUE(s.ok()) << s.error_code() << " " << s.error_message();
+    ok += s.ok();
+  }
+  EXPECT_EQ(ok, kWriters);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Prolongation and maximum time.
 // ---------------------------------------------------------------------------------------------
@@ -1189,7 +1317,7 @@ TEST_F(ReferralServiceTest, AccessRulesPerRole) {
   v1::EndRequest end;
   end.set_request_id(Rid());
   end.set_case_id(mine.case_id());
-  end.set_reason(v1::END_REASON_OTHER);
+  end.set_reason(v1::END_REASON_WORK);
   for (const char* who : {"provider", "municipality", "auditor"}) {
     EXPECT_EQ(Try(who, &RStub::End, end).error_code(), grpc::StatusCode::PERMISSION_DENIED) << who;
   }
