@@ -1,5 +1,6 @@
 #include "services/referral/case_store.h"
 
+#include <algorithm>
 #include <set>
 
 #include "absl/strings/numbers.h"
@@ -77,7 +78,7 @@ std::string CaseStore::MonthsKey(const std::string& id) { return absl::StrCat("c
 std::string CaseStore::PersonIndexKey(const std::string& person_id) const {
   return absl::StrCat("case-person:{", audit::HmacSha256Hex(pseudonym_secret_, person_id).substr(0, 32), "}");
 }
-std::string CaseStore::ProviderCurrentKey(const std::string& org) { return absl::StrCat("case-provider:{", org, "}:current"); }
+std::string CaseStore::ProviderCurrentKey(const std::string& org) { return absl::StrCat("case-provider:{", org, "}:participants"); }
 std::string CaseStore::ProviderEverKey(const std::string& org) { return absl::StrCat("case-provider:{", org, "}:ever"); }
 std::string CaseStore::AllCasesKey() { return "cases:by-time"; }
 std::string CaseStore::DecidedKey() { return "cases:decided"; }
@@ -126,6 +127,70 @@ absl::StatusOr<std::string> CaseStore::Apply(redis::RedisConnection& redis, cons
   auto reply = redis.Call("referral_apply", keys, args);
   if (!reply.ok()) return reply.status();
   return std::move(reply->str);
+}
+
+absl::StatusOr<std::vector<CaseStore::IndexEntry>> CaseStore::CasesByTime(redis::RedisConnection& redis,
+                                                                        const std::string& cursor,
+                                                                        int64_t count) const {
+  // The cursor is "<creation ms>:<case id>": the entries after it are those created later, and
+  // those created in the same millisecond with a greater id (the set's order within one score).
+  std::string score = "-inf", after_id;
+  if (!cursor.empty()) {
+    const size_t colon = cursor.find(':');
+    int64_t ms = 0;
+    if (colon == std::string::npos || !absl::SimpleAtoi(cursor.substr(0, colon), &ms)) {
+      return absl::InvalidArgumentError("page_token: not a token this service issued");
+    }
+    score = absl::StrCat(ms);
+    after_id = cursor.substr(colon + 1);
+  }
+  std::vector<std::vector<std::string>> reads;
+  if (!cursor.empty()) reads.push_back({"ZRANGE", AllCasesKey(), score, score, "BYSCORE", "WITHSCORES"});
+  reads.push_back({"ZRANGE", AllCasesKey(), cursor.empty() ? score : "(" + score, "+inf", "BYSCORE", "LIMIT", "0",
+                   absl::StrCat(count), "WITHSCORES"});
+  auto replies = redis.Pipeline(reads);
+  if (!replies.ok()) return replies.status();
+  std::vector<IndexEntry> out;
+  for (size_t r = 0; r < replies->size(); ++r) {
+    const redis::RedisValue& v = (*replies)[r];
+    for (size_t i = 0; i + 1 < v.size() && static_cast<int64_t>(out.size()) < count; i += 2) {
+      const std::string& id = v[i].str;
+      if (r == 0 && !cursor.empty() && id <= after_id) continue;
+      out.push_back({id, absl::StrCat(v[i + 1].str, ":", id)});
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<CaseStore::IndexEntry>> CaseStore::ProviderParticipants(redis::RedisConnection& redis,
+                                                                                 const std::string& org,
+                                                                                 const std::string& cursor,
+                                                                                 int64_t count) const {
+  auto reply = redis.Command({"ZRANGE", ProviderCurrentKey(org), cursor.empty() ? "-" : "(" + cursor, "+", "BYLEX",
+                              "LIMIT", "0", absl::StrCat(count)});
+  if (!reply.ok()) return reply.status();
+  std::vector<IndexEntry> out;
+  for (const redis::RedisValue& m : reply->elements) out.push_back({m.str, m.str});
+  return out;
+}
+
+absl::StatusOr<std::vector<CaseStore::IndexEntry>> CaseStore::PersonCases(redis::RedisConnection& redis,
+                                                                        const std::string& person_id,
+                                                                        const std::string& cursor,
+                                                                        int64_t count) const {
+  auto reply = redis.Command({"SMEMBERS", PersonIndexKey(person_id)});
+  if (!reply.ok()) return reply.status();
+  std::vector<std::string> ids;
+  for (const redis::RedisValue& m : reply->elements) {
+    if (m.str > cursor) ids.push_back(m.str);
+  }
+  std::sort(ids.begin(), ids.end());
+  std::vector<IndexEntry> out;
+  for (const std::string& id : ids) {
+    if (static_cast<int64_t>(out.size()) >= count) break;
+    out.push_back({id, id});
+  }
+  return out;
 }
 
 absl::StatusOr<CaseStore::CaseWithHead> CaseStore::ReadWithHead(redis::RedisConnection& redis,

@@ -67,6 +67,7 @@ class CaseStore {
   // A person's cases (set), under an HMAC pseudonym so that no personnummer is in a key name.
   std::string PersonIndexKey(const std::string& person_id) const;
   // A provider's current participants (set of case ids), and every case it ever had.
+  // A provider's current participants: a sorted set (all scores 0) so that it pages by case id.
   static std::string ProviderCurrentKey(const std::string& organisation_number);
   static std::string ProviderEverKey(const std::string& organisation_number);
   // Every case by creation time, and decided cases by decision time (sorted sets, ms).
@@ -104,6 +105,19 @@ class CaseStore {
                                                    const std::string& idem_key, const std::string& fingerprint,
                                                    const std::string& worker, int64_t now_ms,
                                                    const std::string& stale_item) const;
+
+  // Case ids from an index, in its order, after `cursor` ("" = from the start), at most `count`:
+  // each with the cursor that continues after it. Reads one page of the index, never all of it.
+  struct IndexEntry {
+    std::string case_id, cursor;
+  };
+  absl::StatusOr<std::vector<IndexEntry>> CasesByTime(redis::RedisConnection& redis, const std::string& cursor,
+                                                      int64_t count) const;
+  absl::StatusOr<std::vector<IndexEntry>> ProviderParticipants(redis::RedisConnection& redis, const std::string& org,
+                                                               const std::string& cursor, int64_t count) const;
+  // A person's cases (a handful; the index is read whole) in case-id order.
+  absl::StatusOr<std::vector<IndexEntry>> PersonCases(redis::RedisConnection& redis, const std::string& person_id,
+                                                      const std::string& cursor, int64_t count) const;
 
   // One round trip: a case, its audit-chain head and (report_id not empty) one of its reports.
   struct CaseWithHead {

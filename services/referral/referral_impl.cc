@@ -351,7 +351,7 @@ void ReferralImpl::SetProvider(Tx& tx, const std::string& org, const std::string
   *a->mutable_assigned_on() = server::FromCivilDay(on);
   *a->mutable_plan_started_on() = server::FromCivilDay(on);
   *tx.next.mutable_current_provider() = *a;
-  tx.write.SAdd(CaseStore::ProviderCurrentKey(org), tx.next.case_id());
+  tx.write.ZAdd(CaseStore::ProviderCurrentKey(org), 0, tx.next.case_id());
   tx.write.SAdd(CaseStore::ProviderEverKey(org), tx.next.case_id());
 }
 
@@ -360,7 +360,7 @@ void ReferralImpl::EndCurrentProvider(Tx& tx, absl::CivilDay on) {
   v1::ProviderAssignment* last = tx.next.mutable_provider_history(tx.next.provider_history_size() - 1);
   if (last->has_ended_on()) return;
   *last->mutable_ended_on() = server::FromCivilDay(on);
-  tx.write.SRem(CaseStore::ProviderCurrentKey(last->organisation_number()), tx.next.case_id());
+  tx.write.ZRem(CaseStore::ProviderCurrentKey(last->organisation_number()), tx.next.case_id());
   *tx.next.mutable_current_provider() = *last;
 }
 

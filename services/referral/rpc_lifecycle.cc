@@ -1,8 +1,13 @@
 // The case transitions (domain.md section 3): each is one Mutate, i.e. one atomic referral_apply
 // call after the checks of the transition table and the rules.
+#include <algorithm>
+#include <map>
+
 #include "absl/strings/str_cat.h"
+#include "common/audit/audit_event.h"
 #include "common/server/idempotency.h"
 #include "common/server/ids.h"
+#include "common/server/page_token.h"
 #include "common/server/proto_convert.h"
 #include "common/validation/identifiers.h"
 #include "services/referral/case_mapping.h"
@@ -14,6 +19,8 @@ namespace rusta::referral {
 namespace {
 
 constexpr size_t kMaxText = 4000;
+// Each state at most once or twice over: a longer filter is a mistake, not a query.
+constexpr int kMaxStateFilters = 32;
 
 // Every transition RPC answers with the case as the caller may see it.
 template <typename Response>
@@ -673,11 +680,16 @@ absl::Status ReferralImpl::ListCases(const Identity& caller, RedisConnection& re
                                      v1::ListCasesResponse* resp) {
   auto page_size = server::PageSize(req.page_size());
   if (!page_size.ok()) return page_size.status();
-  auto page_offset = server::PageOffset(req.page_token());
-  if (!page_offset.ok()) return page_offset.status();
-  const int64_t offset = *page_offset;
-  for (int s : req.states()) {
-    if (!v1::CaseState_IsValid(s) || s == 0) return absl::InvalidArgumentError("states: unknown state");
+  auto cursor = server::DecodePageToken(req.page_token(), req);
+  if (!cursor.ok()) return cursor.status();
+  if (req.states_size() > kMaxStateFilters) {
+    return absl::InvalidArgumentError(absl::StrCat("states: at most ", kMaxStateFilters, " entries"));
+  }
+  for (int i = 0; i < req.states_size(); ++i) {
+    const int s = req.states(i);
+    if (!v1::CaseState_IsValid(s) || s == 0) {
+      return absl::InvalidArgumentError(absl::StrCat("states[", i, "]: ", s, " is not a known CaseState"));
+    }
   }
   std::string person;
   if (!req.person_id().empty()) {
@@ -696,29 +708,30 @@ absl::Status ReferralImpl::ListCases(const Identity& caller, RedisConnection& re
     if (!org.empty() && org != caller.id) return absl::PermissionDeniedError("organisation_number: only your own");
     org = caller.id;
   }
-  // Candidate ids, in a stable order.
-  std::vector<std::string> ids;
-  if (!person.empty() || !org.empty()) {
-    auto members = redis.Command({"SMEMBERS", !person.empty() ? store.PersonIndexKey(person)
-                                                              : CaseStore::ProviderCurrentKey(org)});
-    if (!members.ok()) return members.status();
-    for (const auto& m : members->elements) ids.push_back(m.str);
-    std::sort(ids.begin(), ids.end());
-  } else {
-    auto all = redis.Command({"ZRANGE", CaseStore::AllCasesKey(), "0", "-1"});
-    if (!all.ok()) return all.status();
-    for (const auto& m : all->elements) ids.push_back(m.str);
-  }
-  // Filter in pages of the candidate list; the token is the position in it.
-  int64_t pos = offset;
-  while (pos < static_cast<int64_t>(ids.size()) && resp->cases_size() < *page_size) {
-    const int64_t take = std::min<int64_t>(ids.size() - pos, 200);
-    std::vector<std::string> batch(ids.begin() + pos, ids.begin() + pos + take);
-    auto cases = store.GetMany(redis, batch);
+  // Candidates come from one index, a batch at a time after the cursor, filtered here; a call looks
+  // at a bounded number of candidates and may answer fewer than page_size with a token to go on.
+  constexpr int64_t kBatch = 200, kMaxScanned = 5000;
+  std::string at = *cursor;
+  int64_t scanned = 0;
+  bool more = true;
+  while (more && resp->cases_size() < *page_size && scanned < kMaxScanned) {
+    auto batch = !person.empty() ? store.PersonCases(redis, person, at, kBatch)
+                 : !org.empty()  ? store.ProviderParticipants(redis, org, at, kBatch)
+                                 : store.CasesByTime(redis, at, kBatch);
+    if (!batch.ok()) return batch.status();
+    more = static_cast<int64_t>(batch->size()) == kBatch;
+    std::vector<std::string> ids;
+    for (const CaseStore::IndexEntry& e : *batch) ids.push_back(e.case_id);
+    auto cases = store.GetMany(redis, ids);
     if (!cases.ok()) return cases.status();
-    int64_t consumed = 0;
-    for (const v1::Case& c : *cases) {
-      ++consumed;
+    std::map<std::string, const v1::Case*> by_id;
+    for (const v1::Case& c : *cases) by_id[c.case_id()] = &c;
+    for (const CaseStore::IndexEntry& e : *batch) {
+      ++scanned;
+      at = e.cursor;
+      auto found = by_id.find(e.case_id);
+      if (found == by_id.end()) continue;
+      const v1::Case& c = *found->second;
       if (!person.empty() && c.person_id() != person) continue;
       if (!org.empty() && c.current_provider().organisation_number() != org) continue;
       if (req.states_size() > 0 &&
@@ -731,16 +744,23 @@ absl::Status ReferralImpl::ListCases(const Identity& caller, RedisConnection& re
       v1::Case view = ViewFor(caller, c);
       view.clear_history();
       *resp->add_cases() = std::move(view);
-      if (resp->cases_size() >= *page_size) break;
+      if (resp->cases_size() >= *page_size) {
+        more = more || &e != &batch->back();
+        break;
+      }
     }
-    pos += consumed == static_cast<int64_t>(cases->size()) ? take : consumed;
   }
-  if (pos < static_cast<int64_t>(ids.size())) resp->set_next_page_token(absl::StrCat(pos));
+  if (more) resp->set_next_page_token(server::EncodePageToken(req, at));
   if (provider && resp->cases_size() > 0) {
-    // One audit event per case a provider saw, in that case's chain.
+    // One audit event for the page a provider saw, naming every case and person on it.
+    v1::AuditEvent e = audit::MakeAuditEvent(caller, "referral", "ListCases", Now());
+    e.set_purpose("case-handling");
+    e.set_detail(absl::StrCat(resp->cases_size(), " cases"));
     for (const v1::Case& c : resp->cases()) {
-      RUSTA_RETURN_IF_ERROR(AuditRead(redis, caller, "ListCases", c.case_id(), c.person_id(), nullptr, ""));
+      audit::AddSubject(e, v1::SUBJECT_KIND_CASE, c.case_id());
+      audit::AddSubject(e, v1::SUBJECT_KIND_PERSON, c.person_id());
     }
+    RUSTA_RETURN_IF_ERROR(store.audit().Append(redis, audit::ActorChain(caller.uri), e, nullptr).status());
   }
   return absl::OkStatus();
 }

@@ -530,6 +530,78 @@ TEST_F(ReferralServiceTest, ARepeatedClaimOfStaleWorkMovesOnToTheNextItem) {
   EXPECT_EQ(stats.depth(), 0);
 }
 
+// Pages continue from where the last one stopped, even when the index changes in between (an
+// offset would skip a case once an earlier one left it); a provider's page is one audit event
+// naming every case on it; a token reused with other filters is refused.
+TEST_F(ReferralServiceTest, ListCasesPagesByCursorAndAuditsAProvidersPageOnce) {
+  Start();
+  StandardProviders();
+  const absl::CivilDay start(2026, 3, 2);
+  std::set<std::string> active;
+  for (int i = 0; i < 5; ++i) active.insert(MustActive(kProviderOrg, start).case_id());
+  clock_.Set(Stockholm(2026, 4, 1, 9));
+
+  v1::ListCasesRequest req;
+  req.set_page_size(2);
+  v1::ListCasesResponse first;
+  ASSERT_TRUE(Call("provider", &RStub::ListCases, req, &first).ok());
+  ASSERT_EQ(first.cases_size(), 2);
+  ASSERT_FALSE(first.next_page_token().empty());
+  std::set<std::string> seen = {first.cases(0).case_id(), first.cases(1).case_id()};
+
+  // One audit event for the page, naming both cases and both persons.
+  v1::ListAuditEventsRequest audit_req;
+  audit_req.set_page_size(100);
+  audit_req.mutable_subject()->set_kind(v1::SUBJECT_KIND_CASE);
+  audit_req.mutable_subject()->set_id(first.cases(0).case_id());
+  v1::ListAuditEventsResponse audit;
+  ASSERT_TRUE(Invoke(Aud("auditor"), &AuditStub::ListAuditEvents, audit_req, &audit).ok());
+  int page_events = 0;
+  for (const auto& e : audit.events()) {
+    if (e.event().action() != "referral.ListCases") continue;
+    ++page_events;
+    int cases = 0, persons = 0;
+    for (const auto& subject : e.event().subjects()) {
+      cases += subject.kind() == v1::SUBJECT_KIND_CASE && seen.count(subject.id());
+      persons += subject.kind() == v1::SUBJECT_KIND_PERSON;
+    }
+    EXPECT_EQ(cases, 2);
+    EXPECT_EQ(persons, 2);
+  }
+  EXPECT_EQ(page_events, 1);
+
+  // One case of the first page ends: it leaves the provider's index before the next page is read.
+  v1::EndRequest end;
+  end.set_request_id(Rid());
+  end.set_case_id(first.cases(0).case_id());
+  end.set_reason(v1::END_REASON_WORK);
+  *end.mutable_end_date() = D(absl::CivilDay(2026, 4, 1));
+  const grpc::Status ended = Try("caseworker", &RStub::End, end);
+  ASSERT_TRUE(ended.ok()) << ended.error_message();
+
+  std::string token = first.next_page_token();
+  for (int guard = 0; guard < 5 && !token.empty(); ++guard) {
+    v1::ListCasesRequest next = req;
+    next.set_page_token(token);
+    v1::ListCasesResponse page;
+    const grpc::Status s = Call("provider", &RStub::ListCases, next, &page);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    for (const v1::Case& c : page.cases()) EXPECT_TRUE(seen.insert(c.case_id()).second) << "repeated " << c.case_id();
+    token = page.next_page_token();
+  }
+  EXPECT_EQ(seen, active);  // nothing skipped, nothing repeated
+
+  v1::ListCasesRequest other = req;
+  other.add_states(v1::CASE_STATE_ACTIVE);
+  other.set_page_token(first.next_page_token());
+  const grpc::Status refused = Try("provider", &RStub::ListCases, other);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(refused.error_message(), HasSubstr("page_token"));
+  v1::ListCasesRequest forged = req;
+  forged.set_page_token("2");
+  EXPECT_EQ(Try("provider", &RStub::ListCases, forged).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 // A negative expected_version is a client's mistake, never "no check": refused, and nothing moves.
 TEST_F(ReferralServiceTest, NegativeExpectedVersionIsInvalidAndChangesNothing) {
   Start();
