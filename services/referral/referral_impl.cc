@@ -197,12 +197,17 @@ absl::Status ReferralImpl::Mutate(RedisConnection& redis, const Identity& caller
       if (read->case_record.has_value()) return absl::AlreadyExistsError("case_id: exists");
       tx.next.set_case_id(case_id);
     } else {
-      if (!read->case_record.has_value()) return absl::NotFoundError("case: not found");
-      if (caller.role == identity::Role::kProvider) {
+      const bool provider = caller.role == identity::Role::kProvider;
+      if (!read->case_record.has_value()) {
+        if (provider) RUSTA_RETURN_IF_ERROR(AuditRefusedRead(redis, caller, method, case_id));
+        return absl::NotFoundError("case: not found");
+      }
+      if (provider) {
         auto domain = ToDomainCase(*read->case_record);
         if (!domain.ok()) return domain.status();
         if (!ProviderMayView(*domain, caller.id)) {
           if (from_cache) { retry_fresh(); continue; }
+          RUSTA_RETURN_IF_ERROR(AuditRefusedRead(redis, caller, method, case_id));
           return absl::NotFoundError("case: not found");
         }
       }
@@ -310,16 +315,35 @@ absl::Status ReferralImpl::AuditRead(RedisConnection& redis, const Identity& cal
   return store.audit().Append(redis, CaseStore::Chain(case_id), e, head).status();
 }
 
+absl::Status ReferralImpl::AuditRefusedRead(RedisConnection& redis, const Identity& caller, const char* method,
+                                            const std::string& case_id) {
+  // In the caller's own chain: the refusal is about what the caller tried, and whether the case
+  // exists at all stays out of the answer (it is NOT_FOUND either way).
+  v1::AuditEvent e = audit::MakeAuditEvent(caller, kService, method, Now());
+  e.set_purpose("case-handling");
+  e.set_outcome(v1::AUDIT_OUTCOME_DENIED);
+  e.set_detail("refused: not a participant of the caller");
+  audit::AddSubject(e, v1::SUBJECT_KIND_CASE, case_id);
+  return store.audit().Append(redis, audit::ActorChain(caller.uri), e, nullptr).status();
+}
+
 absl::StatusOr<v1::Case> ReferralImpl::LoadForCaller(RedisConnection& redis, const Identity& caller,
                                                      const char* method, const std::string& case_id) {
   RUSTA_RETURN_IF_ERROR(RequireId(case_id, "case_id"));
   auto read = store.Read(redis, "", "", case_id);
   if (!read.ok()) return read.status();
-  if (!read->case_record.has_value()) return absl::NotFoundError("case: not found");
-  if (caller.role == identity::Role::kProvider) {
+  const bool provider = caller.role == identity::Role::kProvider;
+  if (!read->case_record.has_value()) {
+    if (provider) RUSTA_RETURN_IF_ERROR(AuditRefusedRead(redis, caller, method, case_id));
+    return absl::NotFoundError("case: not found");
+  }
+  if (provider) {
     auto domain = ToDomainCase(*read->case_record);
     if (!domain.ok()) return domain.status();
-    if (!ProviderMayView(*domain, caller.id)) return absl::NotFoundError("case: not found");
+    if (!ProviderMayView(*domain, caller.id)) {
+      RUSTA_RETURN_IF_ERROR(AuditRefusedRead(redis, caller, method, case_id));
+      return absl::NotFoundError("case: not found");
+    }
     // Every read of personal data by a provider is audited in the case's chain.
     RUSTA_RETURN_IF_ERROR(AuditRead(redis, caller, method, case_id, read->case_record->person_id(),
                                     &read->audit_head, ""));

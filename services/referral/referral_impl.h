@@ -147,6 +147,10 @@ struct ReferralImpl {
   absl::StatusOr<v1::Case> LoadForCaller(RedisConnection& redis, const Identity& caller,
                                          const char* method, const std::string& case_id);
   v1::Case ViewFor(const Identity& caller, const v1::Case& c) const;
+  // A provider's refused attempt at a case (never its participant, or no such case): audited,
+  // who tried what and when, before the NOT_FOUND.
+  absl::Status AuditRefusedRead(RedisConnection& redis, const Identity& caller, const char* method,
+                                const std::string& case_id);
   absl::Status AuditRead(RedisConnection& redis, const Identity& caller, const char* method,
                          const std::string& case_id, const std::string& person_id,
                          const redis::RedisValue* head /* read with the case, or null */,

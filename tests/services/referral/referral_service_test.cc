@@ -602,6 +602,31 @@ TEST_F(ReferralServiceTest, ListCasesPagesByCursorAndAuditsAProvidersPageOnce) {
   EXPECT_EQ(Try("provider", &RStub::ListCases, forged).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+// A provider's attempt at a case that was never its own is NOT_FOUND, and audited as refused.
+TEST_F(ReferralServiceTest, AProvidersRefusedReadOfAnotherProvidersCaseIsAudited) {
+  Start();
+  StandardProviders();
+  const v1::Case c = MustActive(kProviderOrg, absl::CivilDay(2026, 3, 2));
+  v1::GetCaseRequest get;
+  get.set_case_id(c.case_id());
+  EXPECT_EQ(Try("provider2", &RStub::GetCase, get).error_code(), grpc::StatusCode::NOT_FOUND);
+  v1::ListAuditEventsRequest req;
+  req.set_page_size(100);
+  req.mutable_subject()->set_kind(v1::SUBJECT_KIND_CASE);
+  req.mutable_subject()->set_id(c.case_id());
+  v1::ListAuditEventsResponse audit;
+  ASSERT_TRUE(Invoke(Aud("auditor"), &AuditStub::ListAuditEvents, req, &audit).ok());
+  int refused = 0;
+  for (const auto& e : audit.events()) {
+    if (e.event().outcome() != v1::AUDIT_OUTCOME_DENIED) continue;
+    ++refused;
+    EXPECT_EQ(e.event().action(), "referral.GetCase");
+    EXPECT_THAT(e.event().actor_id(), HasSubstr("provider/"));
+    EXPECT_THAT(e.event().actor_id(), ::testing::Not(HasSubstr(kProviderOrg)));
+  }
+  EXPECT_EQ(refused, 1);
+}
+
 // A negative expected_version is a client's mistake, never "no check": refused, and nothing moves.
 TEST_F(ReferralServiceTest, NegativeExpectedVersionIsInvalidAndChangesNothing) {
   Start();
