@@ -73,6 +73,9 @@ absl::Status ServiceHost::Start() {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config_.listen, credentials, &port_);
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // A larger request is refused by gRPC (RESOURCE_EXHAUSTED) before it is parsed; the per-field
+  // maxima (ApplyRequestLimits) then bound what a parsed request may hold.
+  builder.SetMaxReceiveMessageSize(config_.max_request_bytes);
   for (auto& [service, name] : services_) builder.RegisterService(service);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<LoggingInterceptorFactory>(config_.insecure_dev_mode));

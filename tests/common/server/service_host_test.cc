@@ -253,6 +253,41 @@ TEST_F(ServiceHostTest, BadPageTokenIsInvalidArgumentNamingTheField) {
   EXPECT_THAT(s.error_message(), HasSubstr("page_token"));
 }
 
+grpc::Status ListAuditEvents(std::shared_ptr<grpc::Channel> channel,
+                             const rusta::v1::ListAuditEventsRequest& request) {
+  auto stub = AuditService::NewStub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  rusta::v1::ListAuditEventsResponse response;
+  return stub->ListAuditEvents(&ctx, request, &response);
+}
+
+TEST_F(ServiceHostTest, OverLongFieldIsInvalidArgumentNamingItsPath) {
+  StartHost();
+  rusta::v1::ListAuditEventsRequest request;
+  request.mutable_subject()->set_kind(rusta::v1::SUBJECT_KIND_CASE);
+  request.mutable_subject()->set_id(std::string(5000, '1'));
+  grpc::Status s = ListAuditEvents(ChannelAs("admin"), request);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "subject.id: at most 4096 characters");
+}
+
+TEST_F(ServiceHostTest, RequestOverTheMaximumSizeIsRefusedBeforeParsing) {
+  StartHost();
+  rusta::v1::ListAuditEventsRequest request;
+  request.set_page_token(std::string(2 << 20, 'x'));  // 2 MiB > the default 1 MiB (gRPC's: 4 MiB)
+  grpc::Status s = ListAuditEvents(ChannelAs("admin"), request);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+}
+
+TEST_F(ServiceHostTest, MaximumRequestSizeIsTheSetting) {
+  StartHost([](ServerConfig& c) { c.max_request_bytes = 64 << 10; });
+  rusta::v1::ListAuditEventsRequest request;
+  request.set_page_token(std::string(100 << 10, 'x'));
+  EXPECT_EQ(ListAuditEvents(ChannelAs("admin"), request).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
 TEST_F(ServiceHostTest, InsecureDevModeTakesIdentityFromTheHeaderOnly) {
   StartHost([](ServerConfig& c) { c.insecure_dev_mode = true; });
   auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(host_->port()),
