@@ -14,6 +14,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "rusta/v1/audit_service.grpc.pb.h"
 #include "tests/support/pki.h"
+#include "tests/support/raw_call.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/test_host.h"
 
@@ -286,6 +287,28 @@ TEST_F(ServiceHostTest, MaximumRequestSizeIsTheSetting) {
   request.set_page_token(std::string(100 << 10, 'x'));
   EXPECT_EQ(ListAuditEvents(ChannelAs("admin"), request).error_code(),
             grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
+// Bytes our stubs cannot produce: gRPC's own answer would be UNIMPLEMENTED with no message.
+TEST_F(ServiceHostTest, RequestThatCannotBeParsedIsInvalidArgument) {
+  StartHost();
+  const std::string unparseable[] = {
+      std::string("\x12\x02\xff\xfe", 4),  // page_token (2) with invalid UTF-8
+      std::string("\x12\x05" "ab", 4),      // page_token announced 5 bytes long, 2 sent
+      std::string("\x1a\x04\x12\x02\xc3\x28", 6),  // subject.id with invalid UTF-8, nested
+  };
+  for (const std::string& bytes : unparseable) {
+    grpc::Status s = testing::RawUnaryCall(ChannelAs("admin"), "/rusta.v1.AuditService/ListAuditEvents",
+                                           bytes, nullptr);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+    EXPECT_EQ(s.error_message(), "request: cannot be parsed");
+  }
+  // What parses is untouched by that, and an RPC that does not exist is still UNIMPLEMENTED.
+  EXPECT_TRUE(testing::RawUnaryCall(ChannelAs("admin"), "/rusta.v1.AuditService/ListAuditEvents",
+                                    std::string("\x12\x00", 2), nullptr).ok());
+  EXPECT_EQ(testing::RawUnaryCall(ChannelAs("admin"), "/rusta.v1.AuditService/NoSuchMethod", "",
+                                  nullptr).error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
 }
 
 TEST_F(ServiceHostTest, InsecureDevModeTakesIdentityFromTheHeaderOnly) {
