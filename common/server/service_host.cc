@@ -13,6 +13,7 @@
 #include "common/log/log.h"
 #include "common/server/caller_identity.h"
 #include "common/server/logging_interceptor.h"
+#include "common/server/protobuf_log.h"
 #include "common/server/request_limits.h"
 #include "common/server/signals.h"
 #include "common/status/grpc_status.h"
@@ -48,6 +49,7 @@ absl::Status ServiceHost::Start() {
   // that bookkeeping cost a few per cent of an RPC's CPU in the benchmarks. Off: we do not
   // rely on it to find bugs in production.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  InstallProtobufLogHandler();
   std::shared_ptr<grpc::ServerCredentials> credentials;
   if (config_.insecure_dev_mode) {
     log::Warning("insecure_dev_mode",
