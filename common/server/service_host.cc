@@ -12,6 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/log/log.h"
 #include "common/server/caller_identity.h"
+#include "common/server/health_descriptor.h"
 #include "common/server/logging_interceptor.h"
 #include "common/server/protobuf_log.h"
 #include "common/server/request_limits.h"
@@ -50,6 +51,7 @@ absl::Status ServiceHost::Start() {
   // rely on it to find bugs in production.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   InstallProtobufLogHandler();
+  LinkHealthDescriptor();  // so that reflection can describe the health service it lists
   std::shared_ptr<grpc::ServerCredentials> credentials;
   if (config_.insecure_dev_mode) {
     log::Warning("insecure_dev_mode",
