@@ -18,7 +18,21 @@ class LoggingInterceptor : public grpc::experimental::Interceptor {
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     using grpc::experimental::InterceptionHookPoints;
+    // gRPC hands the interceptor no message when the request could not be deserialised (invalid
+    // UTF-8 in a string, truncated bytes); its callback handler then answers UNIMPLEMENTED with
+    // no message, which would tell the caller the RPC does not exist. (A stream's end also
+    // arrives without a message: only the UNIMPLEMENTED-without-message answer is replaced.)
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
+        methods->GetRecvMessage() == nullptr) {
+      unparseable_request_ = true;
+    }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      if (unparseable_request_) {
+        const grpc::Status sent = methods->GetSendStatus();
+        if (sent.error_code() == grpc::StatusCode::UNIMPLEMENTED && sent.error_message().empty()) {
+          methods->ModifySendStatus(UnparseableRequestStatus());
+        }
+      }
       const grpc::Status status = methods->GetSendStatus();
       const log::Level level = status.ok() ? log::Level::kInfo : log::Level::kWarning;
       if (!log::Enabled(level)) {  // nothing to build when the line would be dropped
@@ -45,10 +59,15 @@ class LoggingInterceptor : public grpc::experimental::Interceptor {
  private:
   grpc::experimental::ServerRpcInfo* info_;
   bool insecure_dev_mode_;
+  bool unparseable_request_ = false;
   std::chrono::steady_clock::time_point start_;
 };
 
 }  // namespace
+
+grpc::Status UnparseableRequestStatus() {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "request: cannot be parsed");
+}
 
 grpc::experimental::Interceptor* LoggingInterceptorFactory::CreateServerInterceptor(
     grpc::experimental::ServerRpcInfo* info) {

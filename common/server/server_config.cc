@@ -44,6 +44,9 @@ ServerConfig ReadServerConfig(config::ConfigParser& p, const std::string& servic
                                          "deadline cap of a call (and of calls without a deadline)"));
   c.shutdown_grace_ms = static_cast<int>(p.Int("shutdown-grace-ms", 5000, 0, 600000, "time in-flight calls get at shutdown"));
   c.health_interval_ms = static_cast<int>(p.Int("health-interval-ms", 500, 10, 60000, "how often Redis is pinged for health"));
+  // 64 KiB at least (one maximal free-text message with its envelope fits), 64 MiB at most.
+  c.max_request_bytes = static_cast<int>(p.Int("max-request-bytes", 1 << 20, 64 << 10, 64 << 20,
+                                               "largest request message accepted, in bytes"));
   c.log_level = p.String("log-level", "info", "debug, info, warning or error");
 
   if (c.listen.find(':') == std::string::npos) p.AddError("listen", "must be host:port");

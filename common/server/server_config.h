@@ -27,6 +27,9 @@ struct ServerConfig {
   int max_call_ms = 30000;
   int shutdown_grace_ms = 5000;
   int health_interval_ms = 500;
+  // The largest serialised request gRPC accepts (larger: RESOURCE_EXHAUSTED before any handler).
+  // Set explicitly rather than left at gRPC's 4 MiB: no contract needs that much.
+  int max_request_bytes = 1 << 20;
   std::string log_level = "info";
 };
 

@@ -14,7 +14,9 @@
 #include "common/log/log.h"
 #include "common/server/call_deadline.h"
 #include "common/server/caller_identity.h"
+#include "common/server/health_descriptor.h"
 #include "common/server/logging_interceptor.h"
+#include "common/server/protobuf_log.h"
 #include "common/server/request_conventions.h"
 #include "common/server/request_limits.h"
 #include "common/server/signals.h"
@@ -51,6 +53,8 @@ absl::Status ServiceHost::Start() {
   // that bookkeeping cost a few per cent of an RPC's CPU in the benchmarks. Off: we do not
   // rely on it to find bugs in production.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  InstallProtobufLogHandler();
+  LinkHealthDescriptor();  // so that reflection can describe the health service it lists
   std::shared_ptr<grpc::ServerCredentials> credentials;
   if (config_.insecure_dev_mode) {
     log::Warning("insecure_dev_mode",
@@ -76,6 +80,9 @@ absl::Status ServiceHost::Start() {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config_.listen, credentials, &port_);
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // A larger request is refused by gRPC (RESOURCE_EXHAUSTED) before it is parsed; the per-field
+  // maxima (ApplyRequestLimits) then bound what a parsed request may hold.
+  builder.SetMaxReceiveMessageSize(config_.max_request_bytes);
   for (auto& [service, name] : services_) builder.RegisterService(service);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<LoggingInterceptorFactory>(config_.insecure_dev_mode));

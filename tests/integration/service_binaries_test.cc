@@ -14,6 +14,12 @@
 #include <functional>
 #include <thread>
 
+#include <google/protobuf/descriptor.pb.h>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/unknown_field_set.h>
+#include <google/protobuf/wire_format_lite.h>
+
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "rusta/v1/assessment.grpc.pb.h"
 #include "rusta/v1/audit_service.grpc.pb.h"
@@ -24,6 +30,7 @@
 #include "rusta/v1/secure_messaging.grpc.pb.h"
 #include "tests/support/child_process.h"
 #include "tests/support/pki.h"
+#include "tests/support/raw_call.h"
 #include "tests/support/redis_server.h"
 
 namespace rusta {
@@ -173,6 +180,84 @@ TEST_P(ServiceBinaryTest, ClientWithoutCertificateIsRefused) {
   ASSERT_TRUE(WaitServing("")) << testing::ReadFileOrDie(log_path_);
   grpc::Status s = GetParam().call(testing::Pki::Channel(port_, pki_.NoClientCertCredentials()));
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+// Server reflection (grpc.reflection.v1alpha), spoken in raw bytes: this test links no
+// generated reflection code (libgrpc++_reflection's own would clash with it).
+std::string LengthDelimited(int field, const std::string& value) {
+  std::string out;
+  google::protobuf::io::StringOutputStream stream(&out);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.WriteTag(google::protobuf::internal::WireFormatLite::MakeTag(
+      field, google::protobuf::internal::WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
+  coded.WriteVarint32(static_cast<uint32_t>(value.size()));
+  coded.WriteString(value);
+  coded.Trim();
+  return out;
+}
+
+// The length-delimited values of `field` in the message `bytes` (read without its schema).
+std::vector<std::string> Strings(const std::string& bytes, int field) {
+  google::protobuf::UnknownFieldSet set;
+  EXPECT_TRUE(set.ParseFromString(bytes));
+  std::vector<std::string> out;
+  for (int i = 0; i < set.field_count(); ++i) {
+    if (set.field(i).number() == field &&
+        set.field(i).type() == google::protobuf::UnknownField::TYPE_LENGTH_DELIMITED) {
+      out.push_back(set.field(i).length_delimited());
+    }
+  }
+  return out;
+}
+
+constexpr char kReflectionMethod[] = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo";
+
+// ListServices (request field 7 → response field 6: repeated ServiceResponse{name = 1}).
+std::vector<std::string> ListServices(const std::shared_ptr<grpc::Channel>& channel) {
+  std::vector<std::string> responses;
+  grpc::Status s = testing::RawStreamingCall(channel, kReflectionMethod, {LengthDelimited(7, "*")},
+                                             &responses);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  std::vector<std::string> names;
+  if (responses.size() != 1) return names;
+  for (const std::string& list : Strings(responses[0], 6)) {
+    for (const std::string& service : Strings(list, 1)) {
+      for (const std::string& name : Strings(service, 1)) names.push_back(name);
+    }
+  }
+  return names;
+}
+
+// FileContainingSymbol (request field 4 → response field 4: FileDescriptorResponse, its field 1
+// the serialised files; or field 7, an ErrorResponse): the services the files declare.
+std::vector<std::string> ServicesOfFileContaining(const std::shared_ptr<grpc::Channel>& channel,
+                                                  const std::string& symbol) {
+  std::vector<std::string> responses;
+  grpc::Status s = testing::RawStreamingCall(channel, kReflectionMethod,
+                                             {LengthDelimited(4, symbol)}, &responses);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  std::vector<std::string> services;
+  if (responses.size() != 1) return services;
+  for (const std::string& files : Strings(responses[0], 4)) {
+    for (const std::string& bytes : Strings(files, 1)) {
+      google::protobuf::FileDescriptorProto file;
+      EXPECT_TRUE(file.ParseFromString(bytes));
+      for (const auto& service : file.service()) services.push_back(file.package() + "." + service.name());
+    }
+  }
+  return services;
+}
+
+TEST_P(ServiceBinaryTest, ReflectionDescribesEveryServiceItLists) {
+  ASSERT_TRUE(WaitServing("")) << testing::ReadFileOrDie(log_path_);
+  auto channel = ChannelAs("admin");
+  const std::vector<std::string> listed = ListServices(channel);
+  EXPECT_THAT(listed, ::testing::IsSupersetOf({GetParam().service, std::string("grpc.health.v1.Health"),
+                                              std::string("rusta.v1.AuditService")}));
+  for (const std::string& service : listed) {
+    EXPECT_THAT(ServicesOfFileContaining(channel, service), ::testing::Contains(service))
+        << "reflection lists " << service << " but does not describe it";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(AllServices, ServiceBinaryTest, ::testing::ValuesIn(Binaries()),

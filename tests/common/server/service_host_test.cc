@@ -18,6 +18,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "rusta/v1/audit_service.grpc.pb.h"
 #include "tests/support/pki.h"
+#include "tests/support/raw_call.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/test_host.h"
 
@@ -279,6 +280,63 @@ TEST_F(ServiceHostTest, BadPageTokenIsInvalidArgumentNamingTheField) {
   grpc::Status s = stub->ListAuditEvents(&ctx, req, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(s.error_message(), HasSubstr("page_token"));
+}
+
+grpc::Status ListAuditEvents(std::shared_ptr<grpc::Channel> channel,
+                             const rusta::v1::ListAuditEventsRequest& request) {
+  auto stub = AuditService::NewStub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  rusta::v1::ListAuditEventsResponse response;
+  return stub->ListAuditEvents(&ctx, request, &response);
+}
+
+TEST_F(ServiceHostTest, OverLongFieldIsInvalidArgumentNamingItsPath) {
+  StartHost();
+  rusta::v1::ListAuditEventsRequest request;
+  request.mutable_subject()->set_kind(rusta::v1::SUBJECT_KIND_CASE);
+  request.mutable_subject()->set_id(std::string(5000, '1'));
+  grpc::Status s = ListAuditEvents(ChannelAs("admin"), request);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "subject.id: at most 4096 characters");
+}
+
+TEST_F(ServiceHostTest, RequestOverTheMaximumSizeIsRefusedBeforeParsing) {
+  StartHost();
+  rusta::v1::ListAuditEventsRequest request;
+  request.set_page_token(std::string(2 << 20, 'x'));  // 2 MiB > the default 1 MiB (gRPC's: 4 MiB)
+  grpc::Status s = ListAuditEvents(ChannelAs("admin"), request);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+}
+
+TEST_F(ServiceHostTest, MaximumRequestSizeIsTheSetting) {
+  StartHost([](ServerConfig& c) { c.max_request_bytes = 64 << 10; });
+  rusta::v1::ListAuditEventsRequest request;
+  request.set_page_token(std::string(100 << 10, 'x'));
+  EXPECT_EQ(ListAuditEvents(ChannelAs("admin"), request).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
+// Bytes our stubs cannot produce: gRPC's own answer would be UNIMPLEMENTED with no message.
+TEST_F(ServiceHostTest, RequestThatCannotBeParsedIsInvalidArgument) {
+  StartHost();
+  const std::string unparseable[] = {
+      std::string("\x12\x02\xff\xfe", 4),  // page_token (2) with invalid UTF-8
+      std::string("\x12\x05" "ab", 4),      // page_token announced 5 bytes long, 2 sent
+      std::string("\x1a\x04\x12\x02\xc3\x28", 6),  // subject.id with invalid UTF-8, nested
+  };
+  for (const std::string& bytes : unparseable) {
+    grpc::Status s = testing::RawUnaryCall(ChannelAs("admin"), "/rusta.v1.AuditService/ListAuditEvents",
+                                           bytes, nullptr);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+    EXPECT_EQ(s.error_message(), "request: cannot be parsed");
+  }
+  // What parses is untouched by that, and an RPC that does not exist is still UNIMPLEMENTED.
+  EXPECT_TRUE(testing::RawUnaryCall(ChannelAs("admin"), "/rusta.v1.AuditService/ListAuditEvents",
+                                    std::string("\x12\x00", 2), nullptr).ok());
+  EXPECT_EQ(testing::RawUnaryCall(ChannelAs("admin"), "/rusta.v1.AuditService/NoSuchMethod", "",
+                                  nullptr).error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
 }
 
 TEST_F(ServiceHostTest, InsecureDevModeTakesIdentityFromTheHeaderOnly) {
