@@ -24,6 +24,8 @@ ReferralConfig ReadReferralConfig(config::ConfigParser& p) {
       r.frequent_change_window_months, 1, 36, "window of the frequent-change flag"));
   r.result_report_window_months = static_cast<int>(p.Int("result-report-window-months",
       r.result_report_window_months, 0, 24, "months after the end a result may be reported"));
+  r.backdating_window_days = static_cast<int>(p.Int("backdating-window-days", r.backdating_window_days, 0, 365,
+      "how many days back a decision or a choice may be dated"));
   if (absl::Status s = ValidateRules(r); !s.ok()) p.AddError("rules", std::string(s.message()));
 
   c.assessment_address = p.String("assessment-address", c.assessment_address, "host:port of the assessment service");

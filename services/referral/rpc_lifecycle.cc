@@ -208,7 +208,7 @@ absl::Status ReferralImpl::Decide(const Identity& caller, RedisConnection& redis
   const absl::CivilDay today = server::SwedishDay(Now());
   auto decided_on = DayOr(d.decided_on(), "refer.decided_on", today);
   if (!decided_on.ok()) return decided_on.status();
-  if (*decided_on > today) return absl::InvalidArgumentError("refer.decided_on: in the future");
+  RUSTA_RETURN_IF_ERROR(CheckClientDate(*decided_on, today, std::nullopt, "", "refer.decided_on", config.rules));
   RUSTA_RETURN_IF_ERROR(CheckExtent(*extent, {}, config.rules));  // the extent itself, before any call
   if (d.justification().size() > kMaxText) return absl::InvalidArgumentError("refer.justification: at most 4000 characters");
 
@@ -232,6 +232,9 @@ absl::Status ReferralImpl::Decide(const Identity& caller, RedisConnection& redis
   if (!EffectiveInBetween(*a, &assessed_level)) {
     return absl::FailedPreconditionError("case.decision: the assessment is not IN_BETWEEN (record an override first)");
   }
+  // A decision cannot precede the assessment it rests on.
+  RUSTA_RETURN_IF_ERROR(CheckClientDate(*decided_on, today, server::SwedishDay(server::FromTimestamp(a->assessed_at())),
+                                        "the assessment", "refer.decided_on", config.rules));
   if (assessed_level != d.level()) {
     return absl::FailedPreconditionError(absl::StrCat("case.decision: the level decided (", v1::Level_Name(d.level()),
                                                       ") is not the assessment's (", v1::Level_Name(assessed_level), ")"));
@@ -313,8 +316,10 @@ absl::Status ReferralImpl::ChooseProvider(const Identity& caller, RedisConnectio
   if (!org.ok()) return org.status();
   const v1::Case* current = &**loaded;
   RUSTA_RETURN_IF_ERROR(PreCheck(*current, Transition::kChooseProvider, caller, req.expected_version()));
-  auto chosen_on = DayOr(req.chosen_on(), "chosen_on", server::SwedishDay(Now()));
+  const absl::CivilDay today = server::SwedishDay(Now());
+  auto chosen_on = DayOr(req.chosen_on(), "chosen_on", today);
   if (!chosen_on.ok()) return chosen_on.status();
+  RUSTA_RETURN_IF_ERROR(CheckClientDate(*chosen_on, today, std::nullopt, "", "chosen_on", config.rules));
   auto name = CheckChoosable(*current, *org, *chosen_on);
   if (!name.ok()) return name.status();
   return Mutate(redis, caller, "ChooseProvider", req, req.request_id(), req.case_id(), req.expected_version(), {},
@@ -323,7 +328,7 @@ absl::Status ReferralImpl::ChooseProvider(const Identity& caller, RedisConnectio
         if (!domain.ok()) return domain.status();
         auto step = tx.Step(Transition::kChooseProvider, *org, *chosen_on);
         if (!step.ok()) return step.status();
-        RUSTA_RETURN_IF_ERROR(CheckActiveChoice(*domain, *chosen_on));
+        RUSTA_RETURN_IF_ERROR(CheckActiveChoice(*domain, *chosen_on, tx.today));
         SetProvider(tx, *org, *name, v1::CHOICE_KIND_ACTIVE, *chosen_on);
         tx.next.set_choice_kind(v1::CHOICE_KIND_ACTIVE);
         (*step)->mutable_provider_assigned()->set_choice_kind(v1::CHOICE_KIND_ACTIVE);

@@ -172,7 +172,19 @@ absl::CivilDay ChoiceDeadline(absl::CivilDay decided_on, const ReferralRules& ru
   return decided_on + rules.choice_deadline_days;
 }
 
-absl::Status CheckActiveChoice(const Case& c, absl::CivilDay chosen_on) {
+absl::Status CheckClientDate(absl::CivilDay date, absl::CivilDay today, std::optional<absl::CivilDay> not_before,
+                             const char* not_before_what, const char* field, const ReferralRules& rules) {
+  if (date > today) return Invalid(field, absl::StrCat(Day(date), " is in the future"));
+  if (not_before && date < *not_before) {
+    return Invalid(field, absl::StrCat(Day(date), " is before ", not_before_what, " (", Day(*not_before), ")"));
+  }
+  if (date < today - rules.backdating_window_days) {
+    return Invalid(field, absl::StrCat(Day(date), " is more than ", rules.backdating_window_days, " days back"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckActiveChoice(const Case& c, absl::CivilDay chosen_on, absl::CivilDay today) {
   if (!c.choice_deadline || !c.decided_on) {
     return Precondition("choice", "the case has no decision with a choice deadline");
   }
@@ -180,7 +192,7 @@ absl::Status CheckActiveChoice(const Case& c, absl::CivilDay chosen_on) {
     return Invalid("chosen_on", absl::StrCat(Day(chosen_on), " is before the decision (",
                                              Day(*c.decided_on), ")"));
   }
-  if (chosen_on > *c.choice_deadline) {
+  if (chosen_on > *c.choice_deadline || today > *c.choice_deadline) {
     return Precondition("choice", absl::StrCat("the deadline ", Day(*c.choice_deadline),
                                                " has passed; the default assignment applies"));
   }

@@ -74,7 +74,17 @@ struct ReferralRules {
   int result_report_window_months = 2;
   int result_start_window_months = 2;
   int result_min_duration_months = 4;
+
+  // How far back a client may date a decision or a choice (a late registration of what was decided
+  // on paper); further back is refused rather than silently rewriting deadlines that already ran.
+  int backdating_window_days = 30;
 };
+
+// A date a client gives for a fact (a decision, a choice): INVALID_ARGUMENT "<field>: ..." when it
+// lies after `today`, before `not_before` (the fact it rests on, e.g. the assessment), or further
+// back than rules.backdating_window_days.
+absl::Status CheckClientDate(absl::CivilDay date, absl::CivilDay today, std::optional<absl::CivilDay> not_before,
+                             const char* not_before_what, const char* field, const ReferralRules& rules);
 
 // INVALID_ARGUMENT "rules.<field>: <reason>" for a configuration that makes no sense (zero or
 // negative lengths, period longer than the maximum, ...).
@@ -108,9 +118,11 @@ absl::Status CheckExtent(const Extent& extent, const std::vector<int>& other_act
 
 // The last day the participant may choose: decided_on + choice_deadline_days.
 absl::CivilDay ChoiceDeadline(absl::CivilDay decided_on, const ReferralRules& rules);
-// An active choice made on `chosen_on`: not before the decision (INVALID_ARGUMENT "chosen_on"),
-// not after the deadline (FAILED_PRECONDITION "case.choice: the deadline <D> has passed; ...").
-absl::Status CheckActiveChoice(const Case& c, absl::CivilDay chosen_on);
+// An active choice made on `chosen_on`, registered on `today`: not before the decision
+// (INVALID_ARGUMENT "chosen_on"), and neither dated nor registered after the deadline
+// (FAILED_PRECONDITION "case.choice: the deadline <D> has passed; ..."): once the deadline has
+// passed the default assignment applies, whatever date a late choice claims.
+absl::Status CheckActiveChoice(const Case& c, absl::CivilDay chosen_on, absl::CivilDay today);
 // Whether the default assignment is due on `today`: AWAITING_CHOICE and today > deadline.
 bool DefaultAssignmentDue(const Case& c, absl::CivilDay today);
 // FAILED_PRECONDITION "case.choice: the deadline <D> has not passed" when not due.

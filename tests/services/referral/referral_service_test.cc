@@ -473,6 +473,7 @@ TEST_F(ReferralServiceTest, ConcurrentClaimsWithOneRequestIdGetTheSameItem) {
     MustCreate(person, MustAssess(person).assessment_id());
   }
   ASSERT_EQ(Stats(v1::REFERRAL_QUEUE_DECISIONS).depth(), 4);
+  Ref("caseworker", 0), Ref("caseworker", 1);  // the fixture's stubs are made lazily, not thread-safely
   std::promise<void> go;
   std::shared_future<void> ready = go.get_future().share();
   std::vector<std::future<std::pair<grpc::Status, std::string>>> claims;
@@ -627,6 +628,48 @@ TEST_F(ReferralServiceTest, AProvidersRefusedReadOfAnotherProvidersCaseIsAudited
   EXPECT_EQ(refused, 1);
 }
 
+// Dates a client gives are bounded: not before the facts they rest on, not in the future, not
+// further back than the window; and a choice registered after its deadline is refused whatever
+// date it claims (the default assignment applies).
+TEST_F(ReferralServiceTest, ClientDatesAreBoundedAndALateChoiceCannotBeBackdated) {
+  Start();
+  StandardProviders();
+  const std::string person = NextPerson();
+  const v1::Assessment a = MustAssess(person);
+  const v1::Case c = MustCreate(person, a.assessment_id());
+  const absl::CivilDay today = server::SwedishDay(clock_.Now());
+  v1::DecideRequest decide = ReferReq(c, a.result().level(), 0);
+  decide.set_request_id(Rid());
+  *decide.mutable_refer()->mutable_decided_on() = D(today - 1);  // the day before the assessment
+  grpc::Status s = Try("caseworker", &RStub::Decide, decide);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("refer.decided_on"));
+  EXPECT_THAT(s.error_message(), HasSubstr("before the assessment"));
+  *decide.mutable_refer()->mutable_decided_on() = D(today + 1);
+  decide.set_request_id(Rid());
+  EXPECT_EQ(Try("caseworker", &RStub::Decide, decide).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(GetCase(c.case_id()).state(), v1::CASE_STATE_ASSESSED);
+
+  // Decided today; the deadline passes; a choice dated back inside the window is still too late.
+  const v1::Case awaiting = MustAwaitChoice();
+  const absl::CivilDay decided = server::SwedishDay(clock_.Now());
+  clock_.Advance(absl::Hours(24 * 20));
+  v1::ChooseProviderRequest choose;
+  choose.set_request_id(Rid());
+  choose.set_case_id(awaiting.case_id());
+  choose.set_organisation_number(kProviderOrg);
+  *choose.mutable_chosen_on() = D(decided + 1);
+  s = Try("caseworker", &RStub::ChooseProvider, choose);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("deadline"));
+  // Further back than the window is refused as such.
+  clock_.Advance(absl::Hours(24 * 40));
+  choose.set_request_id(Rid());
+  s = Try("caseworker", &RStub::ChooseProvider, choose);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("days back"));
+}
+
 // A negative expected_version is a client's mistake, never "no check": refused, and nothing moves.
 TEST_F(ReferralServiceTest, NegativeExpectedVersionIsInvalidAndChangesNothing) {
   Start();
@@ -664,6 +707,7 @@ TEST_F(ReferralServiceTest, ExpectedVersionZeroUnderContentionAlwaysSucceeds) {
   const v1::Case c = MustActive(kProviderOrg, absl::CivilDay(2026, 3, 2));
   clock_.Set(Stockholm(2026, 4, 1, 9));
   constexpr int kWriters = 16;
+  Ref("provider", 0), Ref("provider", 1);  // the fixture's stubs are made lazily, not thread-safely
   std::promise<void> go;
   std::shared_future<void> ready = go.get_future().share();
   std::vector<std::future<grpc::Status>> calls;

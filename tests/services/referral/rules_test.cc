@@ -150,14 +150,14 @@ TEST(RulesTest, ChoiceDeadlineDay14And15) {
   EXPECT_EQ(*c.choice_deadline, D(2025, 3, 15));
 
   // Day 14: the participant may still choose; the default is not due.
-  EXPECT_TRUE(CheckActiveChoice(c, D(2025, 3, 15)).ok());
+  EXPECT_TRUE(CheckActiveChoice(c, D(2025, 3, 15), D(2025, 3, 15)).ok());
   EXPECT_FALSE(DefaultAssignmentDue(c, D(2025, 3, 15)));
   absl::Status s = CheckDefaultAssignment(c, D(2025, 3, 15));
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(s.message(), "case.choice: the deadline 2025-03-15 has not passed");
 
   // Day 15: too late to choose; the default falls due.
-  s = CheckActiveChoice(c, D(2025, 3, 16));
+  s = CheckActiveChoice(c, D(2025, 3, 16), D(2025, 3, 16));
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(s.message(),
             "case.choice: the deadline 2025-03-15 has passed; the default assignment applies");
@@ -169,7 +169,7 @@ TEST(RulesTest, ChoiceDeadlineDay14And15) {
   EXPECT_FALSE(DefaultAssignmentDue(c, D(2025, 3, 20)));
 
   // Before the decision.
-  EXPECT_EQ(Code(CheckActiveChoice(c, D(2025, 2, 28))), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Code(CheckActiveChoice(c, D(2025, 2, 28), D(2025, 3, 1))), absl::StatusCode::kInvalidArgument);
 
   // Configurable.
   r.choice_deadline_days = 7;
