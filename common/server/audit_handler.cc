@@ -5,6 +5,7 @@
 #include "absl/time/clock.h"
 #include "common/audit/audit_event.h"
 #include "common/audit/audit_verifier.h"
+#include "common/server/proto_convert.h"
 
 namespace rusta::server {
 namespace {
@@ -43,9 +44,9 @@ grpc::ServerUnaryReactor* AuditHandler::ListAuditEvents(
   return host_.Handle(context, "ListAuditEvents", policy_, request,
       [this, request, response](const identity::Identity& caller,
                                 redis::RedisConnection& redis) -> absl::Status {
-    if (request->page_size() < 0 || request->page_size() > 1000) {
-      return absl::InvalidArgumentError("page_size: must be between 0 and 1000");
-    }
+    // The same page size rule as every other list: 0 is the default, more than 1000 is clamped.
+    auto page_size = PageSize(request->page_size());
+    if (!page_size.ok()) return page_size.status();
     if (!request->page_token().empty() && !ValidStreamId(request->page_token())) {
       return absl::InvalidArgumentError("page_token: not a token this service issued");
     }
@@ -54,10 +55,9 @@ grpc::ServerUnaryReactor* AuditHandler::ListAuditEvents(
                      request->subject().id().empty())) {
       return absl::InvalidArgumentError("subject: needs both kind and id");
     }
-    const int64_t page_size = request->page_size() == 0 ? 100 : request->page_size();
     const std::string start = request->page_token().empty() ? "-" : "(" + request->page_token();
     auto reply = redis.Command({"XRANGE", host_.audit().events_key(), start, "+", "COUNT",
-                                absl::StrCat(page_size)});
+                                absl::StrCat(*page_size)});
     if (!reply.ok()) return reply.status();
     for (const auto& entry : reply->elements) {
       rusta::v1::ChainedAuditEvent out;
@@ -76,7 +76,7 @@ grpc::ServerUnaryReactor* AuditHandler::ListAuditEvents(
       out.mutable_stored_time()->set_nanos(static_cast<int32_t>(ms % 1000) * 1000000);
       if (!filtered || Matches(out.event(), request->subject())) *response->add_events() = std::move(out);
     }
-    if (static_cast<int64_t>(reply->size()) == page_size) {
+    if (static_cast<int64_t>(reply->size()) == *page_size) {
       response->set_next_page_token(reply->elements.back()[0].str);
     }
     // Reading the trail is itself recorded: the trail holds personal identifiers.

@@ -144,6 +144,23 @@ TEST_F(ServiceHostTest, AfterRedisRestartsEveryCallAfterServingSucceeds) {
   EXPECT_EQ(burst(40), 40);
 }
 
+// page_size above the maximum is clamped, as in every other list (not refused).
+TEST_F(ServiceHostTest, ListAuditEventsClampsALargePageSize) {
+  StartHost();
+  ASSERT_TRUE(WaitForHealth(HealthCheckResponse::SERVING));
+  pki_.AddClient("auditor", "spiffe://rusta.local/auditor/au-1");
+  auto stub = AuditService::NewStub(ChannelAs("auditor"));
+  grpc::ClientContext ctx;
+  rusta::v1::ListAuditEventsRequest req;
+  req.set_page_size(5000);
+  rusta::v1::ListAuditEventsResponse resp;
+  grpc::Status s = stub->ListAuditEvents(&ctx, req, &resp);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  grpc::ClientContext negative_ctx;
+  req.set_page_size(-1);
+  EXPECT_EQ(stub->ListAuditEvents(&negative_ctx, req, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_F(ServiceHostTest, ClientWithoutCertificateIsRefused) {
   StartHost();
   grpc::Status s = Verify(testing::Pki::Channel(host_->port(), pki_.NoClientCertCredentials()));

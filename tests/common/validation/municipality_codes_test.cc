@@ -6,14 +6,17 @@
 #include "absl/status/status.h"
 #include "common/validation/identifiers.h"
 #include "gtest/gtest.h"
+#include "tests/support/temp_dir.h"
 
 namespace rusta::validation {
 namespace {
 
 const std::string kDataDir = RUSTA_SHARED_DATA_DIR;
 
+// This test binary's own directory (removed at exit): never a fixed name in a shared /tmp.
 std::string WriteTemp(const std::string& name, const std::string& content) {
-  std::string path = ::testing::TempDir() + "/rusta_validation_" + name;
+  static const rusta::testing::TempDir dir;
+  std::string path = dir.path() + "/" + name;
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << content;
   return path;
