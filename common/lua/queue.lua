@@ -105,3 +105,35 @@ local function rusta_queue_release_item(stream, group, id, consumer, count_as_fa
   redis.call('XCLAIM', stream, group, consumer, 0, id, 'IDLE', visibility, 'RETRYCOUNT', deliveries, 'JUSTID')
   return deliveries
 end
+
+-- The claim of one request_id (ClaimWork-like RPCs): the item remembered under idem_key, or a new
+-- claim remembered there in the same call, so that concurrent or retried claims with one
+-- request_id get one item and no claim is lost with its answer. `stale` names a remembered item
+-- the caller found to be work no longer needed: if the record still names it, it leaves the queue
+-- and the next item is claimed under the same request_id.
+-- Returns the record "<id> <deliveries> <enqueued_ms> <payload>" ('' when nothing is due) and
+-- whether this call made the claim; or an error reply (a table), to be returned as it is.
+local function rusta_queue_claim_once(stream, dead, delayed, items, idem_key, fingerprint, ttl, group,
+                                      consumer, now_ms, visibility, max_deliveries, promote_limit, stale)
+  local stored = redis.call('HMGET', idem_key, 'fingerprint', 'result')
+  if stored[1] then
+    if stored[1] ~= fingerprint then
+      return redis.error_reply('INVALID_ARGUMENT request_id: already used for a different request'), false
+    end
+    if stale == '' or string.sub(stored[2], 1, #stale + 1) ~= stale .. ' ' then return stored[2], false end
+    rusta_queue_complete_item(stream, group, stale, consumer)
+    redis.call('DEL', idem_key)
+  end
+  local claimed = rusta_queue_claim_next(stream, dead, delayed, items, group, consumer, now_ms,
+                                         visibility, max_deliveries, promote_limit)
+  if not claimed then return '', false end
+  local payload, enqueued = '', '0'
+  local f = claimed[3]
+  for i = 1, #f, 2 do
+    if f[i] == 'payload' then payload = f[i + 1] elseif f[i] == 'enqueued_ms' then enqueued = f[i + 1] end
+  end
+  local record = claimed[1] .. ' ' .. claimed[2] .. ' ' .. enqueued .. ' ' .. payload
+  redis.call('HSET', idem_key, 'fingerprint', fingerprint, 'result', record)
+  redis.call('EXPIRE', idem_key, ttl)
+  return record, true
+end

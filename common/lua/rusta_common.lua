@@ -31,6 +31,16 @@ redis.register_function('rusta_queue_claim', function(keys, args)
                                 tonumber(args[4]), tonumber(args[5]), tonumber(args[6]))
 end)
 
+-- keys: the claim keys (stream, dead, delayed, delayed items), idempotency key; args: fingerprint,
+-- ttl, group, consumer, now_ms, visibility, max deliveries, promote limit, stale item ('' = none).
+-- One claim per request_id (rusta_queue_claim_once in the prelude); returns its record or ''.
+redis.register_function('rusta_queue_claim_once', function(keys, args)
+  local record = rusta_queue_claim_once(keys[1], keys[2], keys[3], keys[4], keys[5], args[1], args[2], args[3],
+                                        args[4], args[5], tonumber(args[6]), tonumber(args[7]), tonumber(args[8]),
+                                        args[9])
+  return record
+end)
+
 -- keys: stream; args: group, id, consumer. Returns the entry's fields.
 redis.register_function('rusta_queue_complete', function(keys, args)
   return rusta_queue_complete_item(keys[1], args[1], args[2], args[3])

@@ -2,6 +2,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace rusta::queue {
 namespace {
@@ -86,6 +87,35 @@ absl::StatusOr<std::optional<QueueItem>> WorkQueue::Claim(redis::RedisConnection
   auto reply = redis.Call("rusta_queue_claim", ClaimKeys(), ClaimArgs(worker, now_ms));
   if (!reply.ok()) return reply.status();
   return ParseClaimReply(*reply);
+}
+
+absl::StatusOr<std::optional<QueueItem>> WorkQueue::ParseClaimRecord(const std::string& record) {
+  if (record.empty()) return std::optional<QueueItem>();
+  std::vector<std::string> parts = absl::StrSplit(record, absl::MaxSplits(' ', 3));
+  QueueItem item;
+  if (parts.size() != 4 || !absl::SimpleAtoi(parts[1], &item.deliveries) ||
+      !absl::SimpleAtoi(parts[2], &item.enqueued_ms)) {
+    return Malformed();
+  }
+  item.id = parts[0];
+  item.payload = parts[3];
+  return std::optional<QueueItem>(std::move(item));
+}
+
+absl::StatusOr<std::optional<QueueItem>> WorkQueue::ClaimOnce(redis::RedisConnection& redis,
+                                                              const std::string& idem_key,
+                                                              const std::string& fingerprint,
+                                                              int64_t ttl_seconds, const std::string& worker,
+                                                              int64_t now_ms,
+                                                              const std::string& stale_item) const {
+  std::vector<std::string> keys = ClaimKeys();
+  keys.push_back(idem_key);
+  std::vector<std::string> args = {fingerprint, absl::StrCat(ttl_seconds)};
+  for (std::string& a : ClaimArgs(worker, now_ms)) args.push_back(std::move(a));
+  args.push_back(stale_item);
+  auto reply = redis.Call("rusta_queue_claim_once", keys, args);
+  if (!reply.ok()) return reply.status();
+  return ParseClaimRecord(reply->str);
 }
 
 absl::StatusOr<QueueItem> WorkQueue::Complete(redis::RedisConnection& redis, const std::string& id,

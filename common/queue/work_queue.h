@@ -68,6 +68,8 @@ class WorkQueue {
   std::vector<std::string> ClaimKeys() const;
   std::vector<std::string> ClaimArgs(const std::string& worker, int64_t now_ms) const;
   static absl::StatusOr<std::optional<QueueItem>> ParseClaimReply(const redis::RedisValue& reply);
+  // The record of a claim made once per request_id (rusta_queue_claim_once): "" is nothing due.
+  static absl::StatusOr<std::optional<QueueItem>> ParseClaimRecord(const std::string& record);
 
   absl::StatusOr<std::string> Enqueue(redis::RedisConnection& redis, const std::string& payload,
                                       int64_t now_ms) const;
@@ -82,6 +84,14 @@ class WorkQueue {
                                                  const std::string& worker, int64_t now_ms) const;
   // NOT_FOUND if the item is not claimed, FAILED_PRECONDITION if another worker holds it.
   // Returns the completed item (its payload and enqueue time).
+  // One claim per request_id, in one atomic call: a repeat (concurrent, or after a lost answer)
+  // gets the item the first call claimed; `idem_key`/`fingerprint` as for every idempotent
+  // mutation (common/server/idempotency.h), remembered for ttl_seconds. `stale_item`: the
+  // remembered item was found to be work no longer needed; it is completed and the next claimed.
+  absl::StatusOr<std::optional<QueueItem>> ClaimOnce(redis::RedisConnection& redis, const std::string& idem_key,
+                                                     const std::string& fingerprint, int64_t ttl_seconds,
+                                                     const std::string& worker, int64_t now_ms,
+                                                     const std::string& stale_item = "") const;
   absl::StatusOr<QueueItem> Complete(redis::RedisConnection& redis, const std::string& id,
                                      const std::string& worker) const;
   absl::Status Release(redis::RedisConnection& redis, const std::string& id,

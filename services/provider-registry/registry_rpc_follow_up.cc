@@ -396,8 +396,13 @@ absl::Status DoClaimFollowUp(RegistryImpl& impl, const Identity& caller, RedisCo
                              const v1::ClaimFollowUpRequest& req, v1::ClaimFollowUpResponse* resp) {
   RETURN_IF_ERROR(server::ValidateRequestId(req.request_id()));
   const absl::Time now = impl.Now();
+  // One claim per request_id: a repeat gets the first claim's item (see WorkQueue::ClaimOnce).
+  const std::string idem_key = server::IdempotencyKey("registry-follow-up", caller, "ClaimFollowUp", req.request_id());
+  const std::string fingerprint = server::RequestFingerprint(req);
+  std::string stale;
   for (int skipped = 0; skipped < 100; ++skipped) {
-    auto item = impl.follow_up_queue.Claim(redis, caller.uri, absl::ToUnixMillis(now));
+    auto item = impl.follow_up_queue.ClaimOnce(redis, idem_key, fingerprint, server::kIdempotencyTtlSeconds,
+                                               caller.uri, absl::ToUnixMillis(now), stale);
     if (!item.ok()) return item.status();
     if (!item->has_value()) return absl::OkStatus();  // nothing due
     auto current = impl.Read(redis);
@@ -405,8 +410,8 @@ absl::Status DoClaimFollowUp(RegistryImpl& impl, const Identity& caller, RedisCo
     auto p = current->view->providers.find((*item)->payload);
     if (p == current->view->providers.end() || p->second.status() == v1::PROVIDER_STATUS_TERMINATED ||
         p->second.status() == v1::PROVIDER_STATUS_REJECTED) {
-      // No longer followed up: the item is done with.
-      RETURN_IF_ERROR(impl.follow_up_queue.Complete(redis, (*item)->id, caller.uri).status());
+      // No longer followed up: the item leaves the queue and the next is claimed under the same id.
+      stale = (*item)->id;
       continue;
     }
     auto complaints = Complaints(impl, redis);

@@ -229,16 +229,7 @@ absl::StatusOr<std::optional<queue::QueueItem>> CaseStore::ClaimWork(
   args.push_back(stale_item);
   auto reply = redis.Call("referral_claim_work", keys, args);
   if (!reply.ok()) return reply.status();
-  if (reply->str.empty()) return std::optional<queue::QueueItem>();
-  std::vector<std::string> parts = absl::StrSplit(reply->str, absl::MaxSplits(' ', 3));
-  if (parts.size() != 4) return absl::InternalError("malformed claim record");
-  queue::QueueItem item;
-  item.id = parts[0];
-  if (!absl::SimpleAtoi(parts[1], &item.deliveries) || !absl::SimpleAtoi(parts[2], &item.enqueued_ms)) {
-    return absl::InternalError("malformed claim record");
-  }
-  item.payload = parts[3];
-  return std::optional<queue::QueueItem>(std::move(item));
+  return queue::WorkQueue::ParseClaimRecord(reply->str);
 }
 
 absl::StatusOr<std::vector<rusta::v1::Case>> CaseStore::GetMany(redis::RedisConnection& redis,

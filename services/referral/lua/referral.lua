@@ -117,29 +117,17 @@ end)
 --       record still names it, it leaves the queue and the next item is claimed under the same id.
 -- Returns '' (nothing due) or "<item id> <deliveries> <enqueued_ms> <payload>".
 redis.register_function('referral_claim_work', function(keys, args)
-  local stored = redis.call('HMGET', keys[5], 'fingerprint', 'result')
-  if stored[1] then
-    if stored[1] ~= args[1] then
-      return redis.error_reply('INVALID_ARGUMENT request_id: already used for a different request')
+  local record, fresh = rusta_queue_claim_once(keys[1], keys[2], keys[3], keys[4], keys[5], args[1], args[2],
+                                               args[3], args[4], args[5], tonumber(args[6]), tonumber(args[7]),
+                                               tonumber(args[8]), args[11])
+  if type(record) == 'table' then return record end
+  if fresh then  -- first claims, for the handling-time report
+    local id, payload = string.match(record, '^(%S+) %S+ %S+ (.*)$')
+    redis.call('HSETNX', keys[6], args[9] .. '/' .. id, args[5])
+    if args[10] == '1' then
+      local case_id = string.match(payload, '^[^|]*|([^|]*)|')
+      if case_id then redis.call('HSETNX', keys[7], case_id, args[5]) end
     end
-    local stale = args[11]
-    if stale == '' or string.sub(stored[2], 1, #stale + 1) ~= stale .. ' ' then return stored[2] end
-    rusta_queue_complete_item(keys[1], args[3], stale, args[4])
-    redis.call('DEL', keys[5])
   end
-  local now = args[5]
-  local claimed = rusta_queue_claim_next(keys[1], keys[2], keys[3], keys[4], args[3], args[4], now,
-                                         tonumber(args[6]), tonumber(args[7]), tonumber(args[8]))
-  if not claimed then return '' end
-  local payload, enqueued = '', '0'
-  local f = claimed[3]
-  for i = 1, #f, 2 do
-    if f[i] == 'payload' then payload = f[i + 1] elseif f[i] == 'enqueued_ms' then enqueued = f[i + 1] end
-  end
-  redis.call('HSETNX', keys[6], args[9] .. '/' .. claimed[1], now)
-  if args[10] == '1' then
-    local case_id = string.match(payload, '^[^|]*|([^|]*)|')
-    if case_id then redis.call('HSETNX', keys[7], case_id, now) end
-  end
-  return rusta_idem_finish(keys[5], args[1], claimed[1] .. ' ' .. claimed[2] .. ' ' .. enqueued .. ' ' .. payload, args[2])
+  return record
 end)

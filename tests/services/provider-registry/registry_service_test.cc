@@ -1908,6 +1908,11 @@ TEST_F(RegistryServiceTest, FollowUpQueueIsScheduledFromApprovalAndRiskFirst) {
   EXPECT_GT(claimed.risk().score(), 0);
   EXPECT_FALSE(claimed.risk().trigger().empty());
   const std::string risky_item = claimed.item().item_id();
+  // A repeat of the claim (a lost answer, a retry) gets the same item, not the next one.
+  v1::ClaimFollowUpResponse repeated;
+  ASSERT_TRUE(Call("pfu", &Stub::ClaimFollowUp, claim, &repeated).ok());
+  EXPECT_EQ(repeated.item().item_id(), risky_item);
+  EXPECT_EQ(repeated.provider().organisation_number(), risky);
   ASSERT_TRUE(Call("pfu", &Stub::GetFollowUpQueueStats, v1::GetFollowUpQueueStatsRequest(), &stats).ok());
   EXPECT_EQ(stats.stats().pending(), 1);
   EXPECT_EQ(stats.stats().delayed(), 0);
