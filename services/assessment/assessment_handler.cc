@@ -1,4 +1,5 @@
 #include "services/assessment/assessment_handler.h"
+#include "common/status/status_macros.h"
 
 #include <algorithm>
 #include <cmath>
@@ -30,11 +31,6 @@ constexpr char kService[] = "assessment";
 constexpr char kQueueName[] = "assessment.support-review";
 constexpr int kMaxJustification = 4000;
 
-#define RETURN_IF_ERROR(expr)          \
-  do {                                 \
-    absl::Status _s = (expr);          \
-    if (!_s.ok()) return _s;           \
-  } while (false)
 
 using validation::RequireText;
 

@@ -1,4 +1,5 @@
 #include "services/assessment/factor_extraction.h"
+#include "common/status/status_macros.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -37,11 +38,6 @@ std::string EducationName(rusta::v1::EducationLevel level) {
   return name.substr(std::string("EDUCATION_LEVEL_").size());
 }
 
-#define RETURN_IF_ERROR(expr)                 \
-  do {                                        \
-    absl::Status _status = (expr);            \
-    if (!_status.ok()) return _status;        \
-  } while (false)
 
 absl::Status Validate(AssessmentFactors& f, absl::CivilDay today, const ExtractionLimits& limits,
                       const ReferenceData& reference) {

@@ -1,4 +1,5 @@
 #include "services/compensation/compensation_handler.h"
+#include "common/status/status_macros.h"
 
 #include <algorithm>
 #include <map>
@@ -21,11 +22,6 @@ namespace cmp = ::rusta::compensation;
 using identity::Identity;
 using redis::RedisConnection;
 
-#define RUSTA_RETURN_IF_ERROR_C(expr) \
-  do {                                \
-    absl::Status _s = (expr);         \
-    if (!_s.ok()) return _s;          \
-  } while (false)
 
 struct CompensationImpl {
   CompensationImpl(server::ServiceHost& h, const CompensationConfig& c, const cmp::TariffSet& t,
@@ -199,7 +195,7 @@ struct CompensationImpl {
 
   absl::Status SettleMonth(const Identity& caller, RedisConnection& redis, const v1::SettleMonthRequest& req,
                            v1::SettleMonthResponse* resp) {
-    RUSTA_RETURN_IF_ERROR_C(server::ValidateRequestId(req.request_id()));
+    RETURN_IF_ERROR(server::ValidateRequestId(req.request_id()));
     if (req.month().year() < 2000 || req.month().year() > 2199 || req.month().month() < 1 || req.month().month() > 12) {
       return absl::InvalidArgumentError("month: a year 2000..2199 and a month 1..12");
     }
@@ -275,7 +271,7 @@ struct CompensationImpl {
         // A statement this request made before (a concurrent call with the same request_id) is
         // that call's to mark paid.
         if (settled->kind == LedgerStore::Settled::Kind::kSettled) {
-          RUSTA_RETURN_IF_ERROR_C(MarkResultsPaid(redis, st, *lines));
+          RETURN_IF_ERROR(MarkResultsPaid(redis, st, *lines));
         }
         break;
       }

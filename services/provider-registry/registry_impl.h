@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/status/status_macros.h"
 #include "common/identity/identity.h"
 #include "common/identity/policy.h"
 #include "common/queue/work_queue.h"
@@ -28,11 +29,6 @@ using identity::Identity;
 using identity::Role;
 using redis::RedisConnection;
 
-#define RETURN_IF_ERROR(expr)          \
-  do {                                 \
-    absl::Status _s = (expr);          \
-    if (!_s.ok()) return _s;           \
-  } while (false)
 
 inline constexpr char kService[] = "provider-registry";
 inline constexpr char kFollowUpQueue[] = "registry-follow-up";

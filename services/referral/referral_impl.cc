@@ -160,9 +160,9 @@ absl::Status ReferralImpl::Mutate(RedisConnection& redis, const Identity& caller
                                   const std::string& case_id, int64_t expected_version,
                                   const std::vector<std::vector<std::string>>& extra, const Change& change,
                                   const Respond& respond, google::protobuf::Message* response, bool creating) {
-  RUSTA_RETURN_IF_ERROR(server::ValidateRequestId(request_id));
-  RUSTA_RETURN_IF_ERROR(RequireId(case_id, "case_id"));
-  if (expected_version != kNoVersionCheck) RUSTA_RETURN_IF_ERROR(CheckExpectedVersion(expected_version));
+  RETURN_IF_ERROR(server::ValidateRequestId(request_id));
+  RETURN_IF_ERROR(RequireId(case_id, "case_id"));
+  if (expected_version != kNoVersionCheck) RETURN_IF_ERROR(CheckExpectedVersion(expected_version));
   const std::string idem_key =
       server::IdempotencyKey(creating ? std::string("new-case") : case_id, caller, method, request_id);
   const std::string fingerprint = server::RequestFingerprint(request);
@@ -199,7 +199,7 @@ absl::Status ReferralImpl::Mutate(RedisConnection& redis, const Identity& caller
     } else {
       const bool provider = caller.role == identity::Role::kProvider;
       if (!read->case_record.has_value()) {
-        if (provider) RUSTA_RETURN_IF_ERROR(AuditRefusedRead(redis, caller, method, case_id));
+        if (provider) RETURN_IF_ERROR(AuditRefusedRead(redis, caller, method, case_id));
         return absl::NotFoundError("case: not found");
       }
       if (provider) {
@@ -207,7 +207,7 @@ absl::Status ReferralImpl::Mutate(RedisConnection& redis, const Identity& caller
         if (!domain.ok()) return domain.status();
         if (!ProviderMayView(*domain, caller.id)) {
           if (from_cache) { retry_fresh(); continue; }
-          RUSTA_RETURN_IF_ERROR(AuditRefusedRead(redis, caller, method, case_id));
+          RETURN_IF_ERROR(AuditRefusedRead(redis, caller, method, case_id));
           return absl::NotFoundError("case: not found");
         }
       }
@@ -282,8 +282,8 @@ absl::Status ReferralImpl::Mutate(RedisConnection& redis, const Identity& caller
 absl::StatusOr<std::optional<v1::Case>> ReferralImpl::LoadUnlessRepeated(
     RedisConnection& redis, const Identity& caller, const char* method, const google::protobuf::Message& request,
     const std::string& request_id, const std::string& case_id, google::protobuf::Message* response) {
-  RUSTA_RETURN_IF_ERROR(server::ValidateRequestId(request_id));
-  RUSTA_RETURN_IF_ERROR(RequireId(case_id, "case_id"));
+  RETURN_IF_ERROR(server::ValidateRequestId(request_id));
+  RETURN_IF_ERROR(RequireId(case_id, "case_id"));
   if (caller.role == identity::Role::kProvider) return absl::PermissionDeniedError("case.role: PROVIDER may not do this");
   // The same key and fingerprint as Mutate's.
   auto read = store.Read(redis, server::IdempotencyKey(case_id, caller, method, request_id),
@@ -329,23 +329,23 @@ absl::Status ReferralImpl::AuditRefusedRead(RedisConnection& redis, const Identi
 
 absl::StatusOr<v1::Case> ReferralImpl::LoadForCaller(RedisConnection& redis, const Identity& caller,
                                                      const char* method, const std::string& case_id) {
-  RUSTA_RETURN_IF_ERROR(RequireId(case_id, "case_id"));
+  RETURN_IF_ERROR(RequireId(case_id, "case_id"));
   auto read = store.Read(redis, "", "", case_id);
   if (!read.ok()) return read.status();
   const bool provider = caller.role == identity::Role::kProvider;
   if (!read->case_record.has_value()) {
-    if (provider) RUSTA_RETURN_IF_ERROR(AuditRefusedRead(redis, caller, method, case_id));
+    if (provider) RETURN_IF_ERROR(AuditRefusedRead(redis, caller, method, case_id));
     return absl::NotFoundError("case: not found");
   }
   if (provider) {
     auto domain = ToDomainCase(*read->case_record);
     if (!domain.ok()) return domain.status();
     if (!ProviderMayView(*domain, caller.id)) {
-      RUSTA_RETURN_IF_ERROR(AuditRefusedRead(redis, caller, method, case_id));
+      RETURN_IF_ERROR(AuditRefusedRead(redis, caller, method, case_id));
       return absl::NotFoundError("case: not found");
     }
     // Every read of personal data by a provider is audited in the case's chain.
-    RUSTA_RETURN_IF_ERROR(AuditRead(redis, caller, method, case_id, read->case_record->person_id(),
+    RETURN_IF_ERROR(AuditRead(redis, caller, method, case_id, read->case_record->person_id(),
                                     &read->audit_head, ""));
   }
   return std::move(*read->case_record);

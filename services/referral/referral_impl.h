@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/status/status_macros.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
@@ -38,11 +39,6 @@ namespace v1 = rusta::v1;
 using identity::Identity;
 using redis::RedisConnection;
 
-#define RUSTA_RETURN_IF_ERROR(expr) \
-  do {                              \
-    absl::Status _s = (expr);       \
-    if (!_s.ok()) return _s;        \
-  } while (false)
 
 // One caseworker queue: its proto enum, its short name ("final-reports", queue "referral.<name>")
 // and who may claim from it.

@@ -51,7 +51,7 @@ bool OpenState(v1::CaseState s) {
 absl::Status PreCheck(const v1::Case& c, Transition transition, const Identity& caller, int64_t expected_version) {
   auto domain = ToDomainCase(c);
   if (!domain.ok()) return domain.status();
-  RUSTA_RETURN_IF_ERROR(Next(domain->state, transition, FromIdentityRole(caller.role)).status());
+  RETURN_IF_ERROR(Next(domain->state, transition, FromIdentityRole(caller.role)).status());
   if (expected_version > 0 && expected_version != c.version()) {
     return absl::AbortedError(absl::StrCat("version: expected ", expected_version, ", current ", c.version()));
   }
@@ -62,11 +62,11 @@ absl::Status PreCheck(const v1::Case& c, Transition transition, const Identity& 
 
 absl::Status ReferralImpl::CreateCase(const Identity& caller, RedisConnection& redis, const v1::CreateCaseRequest& req,
                                       v1::CreateCaseResponse* resp) {
-  RUSTA_RETURN_IF_ERROR(server::ValidateRequestId(req.request_id()));
+  RETURN_IF_ERROR(server::ValidateRequestId(req.request_id()));
   const absl::CivilDay today = server::SwedishDay(Now());
   auto person = validation::ParsePersonNumber(req.person_id(), "person_id", today);
   if (!person.ok()) return person.status();
-  RUSTA_RETURN_IF_ERROR(validation::ValidateMunicipalityCode(req.home_municipality_code(), "home_municipality_code",
+  RETURN_IF_ERROR(validation::ValidateMunicipalityCode(req.home_municipality_code(), "home_municipality_code",
                                                              municipalities));
   std::string postal;
   if (!req.home_postal_code().empty()) {
@@ -84,7 +84,7 @@ absl::Status ReferralImpl::CreateCase(const Identity& caller, RedisConnection& r
   }
   std::optional<v1::Assessment> assessed;
   if (!req.assessment_id().empty()) {
-    RUSTA_RETURN_IF_ERROR(RequireId(req.assessment_id(), "assessment_id"));
+    RETURN_IF_ERROR(RequireId(req.assessment_id(), "assessment_id"));
     auto a = assessment->Get(req.assessment_id());
     if (!a.ok()) {
       if (a.status().code() == absl::StatusCode::kNotFound) return absl::InvalidArgumentError("assessment_id: not found");
@@ -121,7 +121,7 @@ absl::Status ReferralImpl::CreateCase(const Identity& caller, RedisConnection& r
 
 absl::Status ReferralImpl::AttachAssessment(const Identity& caller, RedisConnection& redis,
                                             const v1::AttachAssessmentRequest& req, v1::AttachAssessmentResponse* resp) {
-  RUSTA_RETURN_IF_ERROR(RequireId(req.assessment_id(), "assessment_id"));
+  RETURN_IF_ERROR(RequireId(req.assessment_id(), "assessment_id"));
   auto a = assessment->Get(req.assessment_id());
   if (!a.ok()) {
     if (a.status().code() == absl::StatusCode::kNotFound) return absl::InvalidArgumentError("assessment_id: not found");
@@ -148,7 +148,7 @@ absl::Status ReferralImpl::AttachAssessment(const Identity& caller, RedisConnect
 absl::Status ReferralImpl::Decide(const Identity& caller, RedisConnection& redis, const v1::DecideRequest& req,
                                   v1::DecideResponse* resp) {
   if (!req.has_refer() && !req.has_not_refer()) return absl::InvalidArgumentError("decision: refer or not_refer required");
-  RUSTA_RETURN_IF_ERROR(RequireId(req.case_id(), "case_id"));
+  RETURN_IF_ERROR(RequireId(req.case_id(), "case_id"));
   // A repeat gets the first answer before the checks below, which the first call changed.
   auto loaded = LoadUnlessRepeated(redis, caller, "Decide", req, req.request_id(), req.case_id(), resp);
   if (!loaded.ok()) return loaded.status();
@@ -165,7 +165,7 @@ absl::Status ReferralImpl::Decide(const Identity& caller, RedisConnection& redis
   }
   // The decision needs the case first (person, assessment): read it, then decide.
   const v1::Case* current = &**loaded;
-  RUSTA_RETURN_IF_ERROR(PreCheck(*current, req.has_refer() ? Transition::kDecide : Transition::kNotRefer, caller,
+  RETURN_IF_ERROR(PreCheck(*current, req.has_refer() ? Transition::kDecide : Transition::kNotRefer, caller,
                                  req.expected_version()));
   if (item) for (auto& r : ItemReads(*item)) extra.push_back(std::move(r));
 
@@ -174,7 +174,7 @@ absl::Status ReferralImpl::Decide(const Identity& caller, RedisConnection& redis
     if (d.reason() == v1::NOT_REFERRED_REASON_UNSPECIFIED || !v1::NotReferredReason_IsValid(d.reason())) {
       return absl::InvalidArgumentError("not_refer.reason: required");
     }
-    RUSTA_RETURN_IF_ERROR(RequireText(d.justification(), "not_refer.justification", kMaxText));
+    RETURN_IF_ERROR(RequireText(d.justification(), "not_refer.justification", kMaxText));
     return Mutate(redis, caller, "Decide", req, req.request_id(), req.case_id(), req.expected_version(), extra,
         [&](Tx& tx) -> absl::Status {
           auto step = tx.Step(Transition::kNotRefer, d.justification(), tx.today);
@@ -186,7 +186,7 @@ absl::Status ReferralImpl::Decide(const Identity& caller, RedisConnection& redis
                                                                                        : d.assessment_id());
           tx.write.ZAdd(CaseStore::DecidedKey(), absl::ToUnixMillis(tx.now), tx.next.case_id());
           if (item) {
-            RUSTA_RETURN_IF_ERROR(CompleteItemInTx(tx, *item, tx.read.extra[0], tx.read.extra[1], tx.next.case_id(),
+            RETURN_IF_ERROR(CompleteItemInTx(tx, *item, tx.read.extra[0], tx.read.extra[1], tx.next.case_id(),
                                                    v1::WORK_OUTCOME_REJECTED));
           }
           return absl::OkStatus();
@@ -196,7 +196,7 @@ absl::Status ReferralImpl::Decide(const Identity& caller, RedisConnection& redis
 
   const v1::ReferDecision& d = req.refer();
   const std::string assessment_id = d.assessment_id().empty() ? current->assessment_id() : d.assessment_id();
-  RUSTA_RETURN_IF_ERROR(RequireId(assessment_id, "refer.assessment_id"));
+  RETURN_IF_ERROR(RequireId(assessment_id, "refer.assessment_id"));
   if (d.basis() != v1::DECISION_BASIS_ASSESSMENT && d.basis() != v1::DECISION_BASIS_OVERRIDE) {
     return absl::InvalidArgumentError("refer.basis: ASSESSMENT or OVERRIDE required");
   }
@@ -208,8 +208,8 @@ absl::Status ReferralImpl::Decide(const Identity& caller, RedisConnection& redis
   const absl::CivilDay today = server::SwedishDay(Now());
   auto decided_on = DayOr(d.decided_on(), "refer.decided_on", today);
   if (!decided_on.ok()) return decided_on.status();
-  RUSTA_RETURN_IF_ERROR(CheckClientDate(*decided_on, today, std::nullopt, "", "refer.decided_on", config.rules));
-  RUSTA_RETURN_IF_ERROR(CheckExtent(*extent, {}, config.rules));  // the extent itself, before any call
+  RETURN_IF_ERROR(CheckClientDate(*decided_on, today, std::nullopt, "", "refer.decided_on", config.rules));
+  RETURN_IF_ERROR(CheckExtent(*extent, {}, config.rules));  // the extent itself, before any call
   if (d.justification().size() > kMaxText) return absl::InvalidArgumentError("refer.justification: at most 4000 characters");
 
   // The assessment: this person's, IN_BETWEEN (by the tool, or by a recorded override for an
@@ -233,7 +233,7 @@ absl::Status ReferralImpl::Decide(const Identity& caller, RedisConnection& redis
     return absl::FailedPreconditionError("case.decision: the assessment is not IN_BETWEEN (record an override first)");
   }
   // A decision cannot precede the assessment it rests on.
-  RUSTA_RETURN_IF_ERROR(CheckClientDate(*decided_on, today, server::SwedishDay(server::FromTimestamp(a->assessed_at())),
+  RETURN_IF_ERROR(CheckClientDate(*decided_on, today, server::SwedishDay(server::FromTimestamp(a->assessed_at())),
                                         "the assessment", "refer.decided_on", config.rules));
   if (assessed_level != d.level()) {
     return absl::FailedPreconditionError(absl::StrCat("case.decision: the level decided (", v1::Level_Name(d.level()),
@@ -253,7 +253,7 @@ absl::Status ReferralImpl::Decide(const Identity& caller, RedisConnection& redis
   for (const v1::Case& o : *other_cases) {
     if (OpenState(o.state())) other_percentages.push_back(o.extent().percentage());
   }
-  RUSTA_RETURN_IF_ERROR(CheckExtent(*extent, other_percentages, config.rules));
+  RETURN_IF_ERROR(CheckExtent(*extent, other_percentages, config.rules));
 
   // Link first (once, in the assessment service): a retry finds its own link and goes on.
   const std::string decision_id = "dec-" + req.case_id();
@@ -298,7 +298,7 @@ absl::Status ReferralImpl::Decide(const Identity& caller, RedisConnection& redis
                           WorkPayload{"CHOICE", tx.next.case_id(), tx.next.case_id()}.Encode(),
                           absl::ToUnixMillis(StartOfSwedishDay(deadline + 1)));
         if (item) {
-          RUSTA_RETURN_IF_ERROR(CompleteItemInTx(tx, *item, tx.read.extra[0], tx.read.extra[1], tx.next.case_id(),
+          RETURN_IF_ERROR(CompleteItemInTx(tx, *item, tx.read.extra[0], tx.read.extra[1], tx.next.case_id(),
                                                  v1::WORK_OUTCOME_APPROVED));
         }
         return absl::OkStatus();
@@ -315,11 +315,11 @@ absl::Status ReferralImpl::ChooseProvider(const Identity& caller, RedisConnectio
   auto org = validation::ParseOrganisationNumber(req.organisation_number(), "organisation_number");
   if (!org.ok()) return org.status();
   const v1::Case* current = &**loaded;
-  RUSTA_RETURN_IF_ERROR(PreCheck(*current, Transition::kChooseProvider, caller, req.expected_version()));
+  RETURN_IF_ERROR(PreCheck(*current, Transition::kChooseProvider, caller, req.expected_version()));
   const absl::CivilDay today = server::SwedishDay(Now());
   auto chosen_on = DayOr(req.chosen_on(), "chosen_on", today);
   if (!chosen_on.ok()) return chosen_on.status();
-  RUSTA_RETURN_IF_ERROR(CheckClientDate(*chosen_on, today, std::nullopt, "", "chosen_on", config.rules));
+  RETURN_IF_ERROR(CheckClientDate(*chosen_on, today, std::nullopt, "", "chosen_on", config.rules));
   auto name = CheckChoosable(*current, *org, *chosen_on);
   if (!name.ok()) return name.status();
   return Mutate(redis, caller, "ChooseProvider", req, req.request_id(), req.case_id(), req.expected_version(), {},
@@ -328,7 +328,7 @@ absl::Status ReferralImpl::ChooseProvider(const Identity& caller, RedisConnectio
         if (!domain.ok()) return domain.status();
         auto step = tx.Step(Transition::kChooseProvider, *org, *chosen_on);
         if (!step.ok()) return step.status();
-        RUSTA_RETURN_IF_ERROR(CheckActiveChoice(*domain, *chosen_on, tx.today));
+        RETURN_IF_ERROR(CheckActiveChoice(*domain, *chosen_on, tx.today));
         SetProvider(tx, *org, *name, v1::CHOICE_KIND_ACTIVE, *chosen_on);
         tx.next.set_choice_kind(v1::CHOICE_KIND_ACTIVE);
         (*step)->mutable_provider_assigned()->set_choice_kind(v1::CHOICE_KIND_ACTIVE);
@@ -351,8 +351,8 @@ absl::Status ReferralImpl::AssignDefaultProvider(const Identity& caller, RedisCo
     // Checked before the registry reserves capacity: the table and the version, then the deadline.
     auto domain = ToDomainCase(*current);
     if (!domain.ok()) return domain.status();
-    RUSTA_RETURN_IF_ERROR(PreCheck(*current, Transition::kAssignDefaultProvider, caller, req.expected_version()));
-    RUSTA_RETURN_IF_ERROR(CheckDefaultAssignment(*domain, today));
+    RETURN_IF_ERROR(PreCheck(*current, Transition::kAssignDefaultProvider, caller, req.expected_version()));
+    RETURN_IF_ERROR(CheckDefaultAssignment(*domain, today));
   }
   auto nearest = registry->ReserveNearest(absl::StrCat("default-", req.case_id()), current->home_municipality_code(),
                                           current->home_postal_code(), server::FromCivilDay(today), req.case_id(), {});
@@ -361,7 +361,7 @@ absl::Status ReferralImpl::AssignDefaultProvider(const Identity& caller, RedisCo
       [&](Tx& tx) -> absl::Status {
         auto domain = tx.Domain();
         if (!domain.ok()) return domain.status();
-        RUSTA_RETURN_IF_ERROR(CheckDefaultAssignment(*domain, tx.today));
+        RETURN_IF_ERROR(CheckDefaultAssignment(*domain, tx.today));
         auto step = tx.Step(Transition::kAssignDefaultProvider, nearest->reason(), tx.today);
         if (!step.ok()) return step.status();
         SetProvider(tx, nearest->provider().organisation_number(), nearest->provider().name(), v1::CHOICE_KIND_DEFAULT,
@@ -391,13 +391,13 @@ absl::Status ReferralImpl::Start(const Identity& caller, RedisConnection& redis,
         if (!domain.ok()) return domain.status();
         auto step = tx.Step(Transition::kStart, "", *start);
         if (!step.ok()) return step.status();
-        RUSTA_RETURN_IF_ERROR(CheckStart(*domain, *start));
+        RETURN_IF_ERROR(CheckStart(*domain, *start));
         *tx.next.mutable_started_on() = server::FromCivilDay(*start);
         v1::ServicePeriod* p = tx.next.add_service_periods();
         p->set_number(1);
         *p->mutable_dates()->mutable_start() = server::FromCivilDay(*start);
         *p->mutable_dates()->mutable_end() = server::FromCivilDay(LastDayOfMonths(*start, config.rules.period_months));
-        RUSTA_RETURN_IF_ERROR(ScheduleMaximumTime(tx));
+        RETURN_IF_ERROR(ScheduleMaximumTime(tx));
         v1::StartDetails* details = (*step)->mutable_start();
         *details->mutable_start_date() = server::FromCivilDay(*start);
         *details->mutable_period_end() = p->dates().end();
@@ -409,7 +409,7 @@ absl::Status ReferralImpl::Start(const Identity& caller, RedisConnection& redis,
 
 absl::Status ReferralImpl::Prolong(const Identity& caller, RedisConnection& redis, const v1::ProlongRequest& req,
                                    v1::ProlongResponse* resp) {
-  RUSTA_RETURN_IF_ERROR(RequireText(req.justification(), "justification", kMaxText));
+  RETURN_IF_ERROR(RequireText(req.justification(), "justification", kMaxText));
   auto decided_on = DayOr(req.decided_on(), "decided_on", server::SwedishDay(Now()));
   if (!decided_on.ok()) return decided_on.status();
   return Mutate(redis, caller, "Prolong", req, req.request_id(), req.case_id(), req.expected_version(), {},
@@ -418,7 +418,7 @@ absl::Status ReferralImpl::Prolong(const Identity& caller, RedisConnection& redi
         if (!domain.ok()) return domain.status();
         auto step = tx.Step(Transition::kProlong, req.justification(), *decided_on);
         if (!step.ok()) return step.status();
-        RUSTA_RETURN_IF_ERROR(CheckProlong(*domain, *decided_on, config.rules));
+        RETURN_IF_ERROR(CheckProlong(*domain, *decided_on, config.rules));
         auto clock = ComputeServiceClock(*domain, config.rules, tx.today);
         if (!clock.ok()) return clock.status();
         v1::ServicePeriod* p = tx.next.add_service_periods();
@@ -427,7 +427,7 @@ absl::Status ReferralImpl::Prolong(const Identity& caller, RedisConnection& redi
         *p->mutable_dates()->mutable_end() = server::FromCivilDay(clock->maximum_last_day);
         *p->mutable_decided_by() = server::ToActor(caller);
         p->set_justification(req.justification());
-        RUSTA_RETURN_IF_ERROR(ScheduleMaximumTime(tx));
+        RETURN_IF_ERROR(ScheduleMaximumTime(tx));
         *(*step)->mutable_prolongation()->mutable_period() = p->dates();
         return absl::OkStatus();
       },
@@ -449,7 +449,7 @@ absl::Status ReferralImpl::ChangeProvider(const Identity& caller, RedisConnectio
   auto effective = DayOr(req.effective_date(), "effective_date", server::SwedishDay(Now()));
   if (!effective.ok()) return effective.status();
   const v1::Case* current = &**loaded;
-  RUSTA_RETURN_IF_ERROR(PreCheck(*current, Transition::kChangeProvider, caller, req.expected_version()));
+  RETURN_IF_ERROR(PreCheck(*current, Transition::kChangeProvider, caller, req.expected_version()));
   auto name = CheckChoosable(*current, *org, *effective);
   if (!name.ok()) return name.status();
   return Mutate(redis, caller, "ChangeProvider", req, req.request_id(), req.case_id(), req.expected_version(), {},
@@ -458,7 +458,7 @@ absl::Status ReferralImpl::ChangeProvider(const Identity& caller, RedisConnectio
         if (!domain.ok()) return domain.status();
         auto step = tx.Step(Transition::kChangeProvider, req.reason_text(), *effective);
         if (!step.ok()) return step.status();
-        RUSTA_RETURN_IF_ERROR(CheckProviderChange(*domain, *org, *effective));
+        RETURN_IF_ERROR(CheckProviderChange(*domain, *org, *effective));
         const std::string previous = tx.next.current_provider().organisation_number();
         EndCurrentProvider(tx, *effective);
         SetProvider(tx, *org, *name, v1::CHOICE_KIND_CHANGE, *effective);
@@ -528,7 +528,7 @@ absl::Status ReferralImpl::RegisterParallelMeasure(const Identity& caller, Redis
         details->set_percentage(m->percentage());
         ended = outcome->ends_participation;
         if (ended) {
-          RUSTA_RETURN_IF_ERROR(ApplyEnd(tx, v1::END_REASON_TRANSFER_TO_OTHER_MEASURE, *outcome->participation_last_day,
+          RETURN_IF_ERROR(ApplyEnd(tx, v1::END_REASON_TRANSFER_TO_OTHER_MEASURE, *outcome->participation_last_day,
                                          "labour-market training over the limit ends the participation"));
         }
         return absl::OkStatus();
@@ -545,7 +545,7 @@ absl::Status ReferralImpl::Pause(const Identity& caller, RedisConnection& redis,
   if (req.reason() == v1::PAUSE_REASON_UNSPECIFIED || !v1::PauseReason_IsValid(req.reason())) {
     return absl::InvalidArgumentError("reason: required");
   }
-  if (req.reason() == v1::PAUSE_REASON_OTHER) RUSTA_RETURN_IF_ERROR(RequireText(req.reason_text(), "reason_text", kMaxText));
+  if (req.reason() == v1::PAUSE_REASON_OTHER) RETURN_IF_ERROR(RequireText(req.reason_text(), "reason_text", kMaxText));
   if (req.reason_text().size() > kMaxText) return absl::InvalidArgumentError("reason_text: at most 4000 characters");
   auto from = DayOr(req.from_date(), "from_date", server::SwedishDay(Now()));
   if (!from.ok()) return from.status();
@@ -591,12 +591,12 @@ absl::Status ReferralImpl::Resume(const Identity& caller, RedisConnection& redis
         if (!domain.ok()) return domain.status();
         auto step = tx.Step(Transition::kResume, "", *resume);
         if (!step.ok()) return step.status();
-        RUSTA_RETURN_IF_ERROR(CheckResume(*domain, *resume));
+        RETURN_IF_ERROR(CheckResume(*domain, *resume));
         v1::CasePause* p = tx.next.mutable_pauses(tx.next.pauses_size() - 1);
         *p->mutable_dates()->mutable_end() = server::FromCivilDay(*resume - 1);
         tx.next.set_paused(false);
         if (p->stops_clock()) {
-          RUSTA_RETURN_IF_ERROR(ScheduleMaximumTime(tx));
+          RETURN_IF_ERROR(ScheduleMaximumTime(tx));
         }
         v1::ResumeDetails* details = (*step)->mutable_resume();
         details->set_pause_id(p->pause_id());
@@ -609,7 +609,7 @@ absl::Status ReferralImpl::Resume(const Identity& caller, RedisConnection& redis
 
 absl::Status ReferralImpl::Interrupt(const Identity& caller, RedisConnection& redis, const v1::InterruptRequest& req,
                                      v1::InterruptResponse* resp) {
-  RUSTA_RETURN_IF_ERROR(RequireText(req.reason(), "reason", kMaxText));
+  RETURN_IF_ERROR(RequireText(req.reason(), "reason", kMaxText));
   auto date = DayOr(req.interrupt_date(), "interrupt_date", server::SwedishDay(Now()));
   if (!date.ok()) return date.status();
   std::optional<ItemRef> item;
@@ -624,7 +624,7 @@ absl::Status ReferralImpl::Interrupt(const Identity& caller, RedisConnection& re
     extra = ItemReads(*item);
   }
   if (!req.interruption_request_report_id().empty()) {
-    RUSTA_RETURN_IF_ERROR(RequireId(req.interruption_request_report_id(), "interruption_request_report_id"));
+    RETURN_IF_ERROR(RequireId(req.interruption_request_report_id(), "interruption_request_report_id"));
     if (CaseOfReport(req.interruption_request_report_id()) != req.case_id()) {
       return absl::InvalidArgumentError("interruption_request_report_id: not a report of this case");
     }
@@ -635,12 +635,12 @@ absl::Status ReferralImpl::Interrupt(const Identity& caller, RedisConnection& re
         if (!domain.ok()) return domain.status();
         auto step = tx.Step(Transition::kInterrupt, req.reason(), *date);
         if (!step.ok()) return step.status();
-        RUSTA_RETURN_IF_ERROR(CheckInterrupt(*domain, *date, req.reason(), tx.today));
+        RETURN_IF_ERROR(CheckInterrupt(*domain, *date, req.reason(), tx.today));
         v1::InterruptionDetails* details = (*step)->mutable_interruption();
         *details->mutable_interrupt_date() = server::FromCivilDay(*date);
         details->set_interruption_request_report_id(req.interruption_request_report_id());
         if (item) {
-          RUSTA_RETURN_IF_ERROR(CompleteItemInTx(tx, *item, tx.read.extra[0], tx.read.extra[1], tx.next.case_id(),
+          RETURN_IF_ERROR(CompleteItemInTx(tx, *item, tx.read.extra[0], tx.read.extra[1], tx.next.case_id(),
                                                  v1::WORK_OUTCOME_APPROVED));
         }
         return absl::OkStatus();
@@ -665,7 +665,7 @@ absl::Status ReferralImpl::End(const Identity& caller, RedisConnection& redis, c
         // The table first (role, state), then the dates.
         auto next = Next(domain->state, Transition::kEnd, tx.role());
         if (!next.ok()) return next.status();
-        RUSTA_RETURN_IF_ERROR(CheckEnd(*domain, *reason, *end_date, config.rules, tx.today));
+        RETURN_IF_ERROR(CheckEnd(*domain, *reason, *end_date, config.rules, tx.today));
         return ApplyEnd(tx, req.reason(), *end_date, req.note());
       },
       CaseResponse(*this, caller, resp), resp);
@@ -765,7 +765,7 @@ absl::Status ReferralImpl::ListCases(const Identity& caller, RedisConnection& re
       audit::AddSubject(e, v1::SUBJECT_KIND_CASE, c.case_id());
       audit::AddSubject(e, v1::SUBJECT_KIND_PERSON, c.person_id());
     }
-    RUSTA_RETURN_IF_ERROR(store.audit().Append(redis, audit::ActorChain(caller.uri), e, nullptr).status());
+    RETURN_IF_ERROR(store.audit().Append(redis, audit::ActorChain(caller.uri), e, nullptr).status());
   }
   return absl::OkStatus();
 }

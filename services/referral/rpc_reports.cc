@@ -75,14 +75,14 @@ v1::CaseReportEvent ReportEvent(const v1::CaseReport& r, const Identity& caller,
 
 absl::Status CheckOrganisation(const v1::NamedOrganisation& o, const std::string& field, bool name_required,
                                const validation::MunicipalityCodes* municipalities) {
-  if (name_required) RUSTA_RETURN_IF_ERROR(RequireText(o.name(), (field + ".name").c_str(), 200));
+  if (name_required) RETURN_IF_ERROR(RequireText(o.name(), (field + ".name").c_str(), 200));
   if (o.name().size() > 200) return absl::InvalidArgumentError(field + ".name: at most 200 characters");
   if (!o.organisation_number().empty()) {
     auto n = validation::ParseOrganisationNumber(o.organisation_number(), field + ".organisation_number");
     if (!n.ok()) return n.status();
   }
   if (!o.municipality_code().empty()) {
-    RUSTA_RETURN_IF_ERROR(validation::ValidateMunicipalityCode(o.municipality_code(), field + ".municipality_code",
+    RETURN_IF_ERROR(validation::ValidateMunicipalityCode(o.municipality_code(), field + ".municipality_code",
                                                                municipalities));
   }
   return absl::OkStatus();
@@ -119,7 +119,7 @@ static absl::Status SubmitReport(ReferralImpl& impl, const Identity& caller, Red
       [&](ReferralImpl::Tx& tx) -> absl::Status {
         auto domain = tx.Domain();
         if (!domain.ok()) return domain.status();
-        RUSTA_RETURN_IF_ERROR(CheckReportSubmission(*domain, sub.kind, caller.id));
+        RETURN_IF_ERROR(CheckReportSubmission(*domain, sub.kind, caller.id));
         const auto index = FieldMap(tx.read.extra[0]);
         v1::CaseReport r;
         r.set_report_id(absl::StrCat(case_id, ".r", tx.read.extra[1].integer + 1));
@@ -131,7 +131,7 @@ static absl::Status SubmitReport(ReferralImpl& impl, const Identity& caller, Red
         r.set_status(sub.queue ? v1::CASE_REPORT_STATUS_IN_REVIEW : v1::CASE_REPORT_STATUS_SUBMITTED);
         server::SetTimestamp(tx.now, r.mutable_submitted_at());
         *r.mutable_submitted_by() = server::ToActor(caller);
-        RUSTA_RETURN_IF_ERROR(fill(tx, *domain, index, r));
+        RETURN_IF_ERROR(fill(tx, *domain, index, r));
         tx.write.HashSet(CaseStore::ReportsKey(case_id), r.report_id(), Serialize(r));
         if (sub.queue) {
           tx.write.Enqueue(impl.Queue(*sub.queue), WorkPayload{sub.queue_kind, case_id, r.report_id()}.Encode(),
@@ -150,7 +150,7 @@ absl::Status ReferralImpl::SubmitMonthlyReport(const Identity& caller, RedisConn
                                                const v1::SubmitMonthlyReportRequest& req,
                                                v1::SubmitMonthlyReportResponse* resp) {
   if (!req.has_report()) return absl::InvalidArgumentError("report: required");
-  RUSTA_RETURN_IF_ERROR(CheckExpectedVersion(req.expected_version()));
+  RETURN_IF_ERROR(CheckExpectedVersion(req.expected_version()));
   auto monthly = ToDomainMonthlyReport(req.report());
   if (!monthly.ok()) return monthly.status();
   if (req.report().attested_by().size() > 200) return absl::InvalidArgumentError("report.attested_by: at most 200 characters");
@@ -193,7 +193,7 @@ absl::Status ReferralImpl::SubmitDeviationReport(const Identity& caller, RedisCo
   Submission sub{ReportKind::kDeviation, v1::CASE_REPORT_KIND_DEVIATION, std::nullopt};
   return SubmitReport(*this, caller, redis, "SubmitDeviationReport", req, req.request_id(), req.case_id(), sub,
       [&](Tx& tx, const Case& c, const std::map<std::string, std::string>&, v1::CaseReport& r) -> absl::Status {
-        RUSTA_RETURN_IF_ERROR(CheckDeviationReport(c, *deviation, tx.today));
+        RETURN_IF_ERROR(CheckDeviationReport(c, *deviation, tx.today));
         *r.mutable_deviation() = req.report();
         return absl::OkStatus();
       },
@@ -208,8 +208,8 @@ absl::Status ReferralImpl::SubmitInformativeReport(const Identity& caller, Redis
   if (in.kind() == v1::INFORMATIVE_REPORT_KIND_UNSPECIFIED || !v1::InformativeReportKind_IsValid(in.kind())) {
     return absl::InvalidArgumentError("report.kind: required");
   }
-  RUSTA_RETURN_IF_ERROR(RequireText(in.description(), "report.description", kMaxText));
-  RUSTA_RETURN_IF_ERROR(CheckOrganisation(in.employer(), "report.employer",
+  RETURN_IF_ERROR(RequireText(in.description(), "report.description", kMaxText));
+  RETURN_IF_ERROR(CheckOrganisation(in.employer(), "report.employer",
                                           in.kind() == v1::INFORMATIVE_REPORT_KIND_WORK_PLACEMENT, municipalities));
   if (in.suggested_measure().size() > 200) return absl::InvalidArgumentError("report.suggested_measure: at most 200 characters");
   Submission sub{ReportKind::kInformative, v1::CASE_REPORT_KIND_INFORMATIVE, v1::REFERRAL_QUEUE_INFORMATIVE_REPORTS,
@@ -227,7 +227,7 @@ absl::Status ReferralImpl::SubmitInterruptionRequest(const Identity& caller, Red
                                                      v1::SubmitInterruptionRequestResponse* resp) {
   if (!req.has_request()) return absl::InvalidArgumentError("request: required");
   const v1::InterruptionRequest& in = req.request();
-  RUSTA_RETURN_IF_ERROR(RequireText(in.reason(), "request.reason", kMaxText));
+  RETURN_IF_ERROR(RequireText(in.reason(), "request.reason", kMaxText));
   if (in.code() != v1::DEVIATION_CODE_UNSPECIFIED && !IsKnownDeviationCode(ToDomainDeviationCode(in.code()))) {
     return absl::InvalidArgumentError("request.code: not a deviation code");
   }
@@ -256,7 +256,7 @@ absl::Status ReferralImpl::SubmitSupportedEmploymentRequest(const Identity& call
                                                             v1::SubmitSupportedEmploymentRequestResponse* resp) {
   if (!req.has_request()) return absl::InvalidArgumentError("request: required");
   const v1::SupportedEmploymentRequest& in = req.request();
-  RUSTA_RETURN_IF_ERROR(CheckOrganisation(in.employer(), "request.employer", true, municipalities));
+  RETURN_IF_ERROR(CheckOrganisation(in.employer(), "request.employer", true, municipalities));
   if (in.percentage() < 1 || in.percentage() > 100) return absl::InvalidArgumentError("request.percentage: 1..100");
   if (in.occupation().size() > 200) return absl::InvalidArgumentError("request.occupation: at most 200 characters");
   if (in.description().size() > kMaxText) return absl::InvalidArgumentError("request.description: at most 4000 characters");
@@ -278,7 +278,7 @@ absl::Status ReferralImpl::SubmitFinalReport(const Identity& caller, RedisConnec
                                              const v1::SubmitFinalReportRequest& req, v1::SubmitFinalReportResponse* resp) {
   if (!req.has_report()) return absl::InvalidArgumentError("report: required");
   const v1::FinalReport& in = req.report();
-  RUSTA_RETURN_IF_ERROR(RequireText(in.activities(), "report.activities", kMaxText));
+  RETURN_IF_ERROR(RequireText(in.activities(), "report.activities", kMaxText));
   for (const auto* f : {&in.what_worked(), &in.what_did_not_work(), &in.why()}) {
     if (f->size() > kMaxText) return absl::InvalidArgumentError("report: a text is over 4000 characters");
   }
@@ -319,8 +319,8 @@ static absl::Status ChangeReport(ReferralImpl& impl, const Identity& caller, Red
                                  const std::function<absl::Status(ReferralImpl::Tx&, v1::CaseReport&,
                                                                   const std::map<std::string, std::string>&)>& change,
                                  v1::CaseReport* out) {
-  RUSTA_RETURN_IF_ERROR(RequireId(report_id, "report_id"));
-  RUSTA_RETURN_IF_ERROR(CheckExpectedVersion(expected_version));
+  RETURN_IF_ERROR(RequireId(report_id, "report_id"));
+  RETURN_IF_ERROR(CheckExpectedVersion(expected_version));
   const std::string case_id = CaseOfReport(report_id);
   if (case_id.empty()) return absl::NotFoundError("report: not found");
   std::vector<std::vector<std::string>> reads = {{"HGET", CaseStore::ReportsKey(case_id), report_id},
@@ -335,7 +335,7 @@ static absl::Status ChangeReport(ReferralImpl& impl, const Identity& caller, Red
           return absl::AbortedError(absl::StrCat("report.version: expected ", expected_version, ", current ", r.version()));
         }
         const auto index = FieldMap(tx.read.extra[1]);
-        RUSTA_RETURN_IF_ERROR(change(tx, r, index));
+        RETURN_IF_ERROR(change(tx, r, index));
         r.set_version(r.version() + 1);
         tx.write.HashSet(CaseStore::ReportsKey(case_id), report_id, Serialize(r));
         tx.extra_events.emplace_back("rusta.v1.CaseReportEvent", Serialize(ReportEvent(r, caller, tx.now)));
@@ -361,7 +361,7 @@ absl::Status ReferralImpl::ConfirmMonthlyReport(const Identity& caller, RedisCon
     }
     if (it.comment().size() > 1000) return absl::InvalidArgumentError(absl::StrCat("items[", i, "].comment: at most 1000 characters"));
     if (it.confirmation() == v1::ITEM_CONFIRMATION_DISPUTED) {
-      RUSTA_RETURN_IF_ERROR(RequireText(it.comment(), absl::StrCat("items[", i, "].comment").c_str(), 1000));
+      RETURN_IF_ERROR(RequireText(it.comment(), absl::StrCat("items[", i, "].comment").c_str(), 1000));
     }
   }
   return ChangeReport(*this, caller, redis, "ConfirmMonthlyReport", req, req.request_id(), req.report_id(),
@@ -414,7 +414,7 @@ absl::Status ReferralImpl::ReviewFinalReport(const Identity& caller, RedisConnec
   if (req.decision() != v1::CASE_REPORT_STATUS_APPROVED && req.decision() != v1::CASE_REPORT_STATUS_REJECTED) {
     return absl::InvalidArgumentError("decision: APPROVED or REJECTED");
   }
-  if (req.decision() == v1::CASE_REPORT_STATUS_REJECTED) RUSTA_RETURN_IF_ERROR(RequireText(req.reason(), "reason", kMaxText));
+  if (req.decision() == v1::CASE_REPORT_STATUS_REJECTED) RETURN_IF_ERROR(RequireText(req.reason(), "reason", kMaxText));
   if (req.reason().size() > kMaxText) return absl::InvalidArgumentError("reason: at most 4000 characters");
   std::optional<ItemRef> item;
   std::vector<std::vector<std::string>> more;
@@ -444,7 +444,7 @@ absl::Status ReferralImpl::ReviewFinalReport(const Identity& caller, RedisConnec
         tx.write.HashSet(CaseStore::MonthsKey(tx.next.case_id()), "final",
                          absl::StrCat(r.report_id(), "|", static_cast<int>(req.decision())));
         if (item) {
-          RUSTA_RETURN_IF_ERROR(CompleteItemInTx(tx, *item, tx.read.extra[2], tx.read.extra[3], tx.next.case_id(),
+          RETURN_IF_ERROR(CompleteItemInTx(tx, *item, tx.read.extra[2], tx.read.extra[3], tx.next.case_id(),
                                                  req.decision() == v1::CASE_REPORT_STATUS_APPROVED
                                                      ? v1::WORK_OUTCOME_APPROVED : v1::WORK_OUTCOME_REJECTED));
         }
@@ -455,7 +455,7 @@ absl::Status ReferralImpl::ReviewFinalReport(const Identity& caller, RedisConnec
 
 absl::Status ReferralImpl::GetCaseReport(const Identity& caller, RedisConnection& redis,
                                          const v1::GetCaseReportRequest& req, v1::GetCaseReportResponse* resp) {
-  RUSTA_RETURN_IF_ERROR(RequireId(req.report_id(), "report_id"));
+  RETURN_IF_ERROR(RequireId(req.report_id(), "report_id"));
   const std::string case_id = CaseOfReport(req.report_id());
   if (case_id.empty()) return absl::NotFoundError("report: not found");
   auto c = LoadForCaller(redis, caller, "GetCaseReport", case_id);  // audited for providers

@@ -52,7 +52,7 @@ absl::Status ReferralImpl::ReportResult(const Identity& caller, RedisConnection&
   if (req.kind() != v1::RESULT_KIND_WORK && req.kind() != v1::RESULT_KIND_STUDIES) {
     return absl::InvalidArgumentError("kind: WORK or STUDIES");
   }
-  RUSTA_RETURN_IF_ERROR(RequireText(req.organisation().name(), "organisation.name", 200));
+  RETURN_IF_ERROR(RequireText(req.organisation().name(), "organisation.name", 200));
   if (!req.organisation().organisation_number().empty()) {
     auto o = validation::ParseOrganisationNumber(req.organisation().organisation_number(), "organisation.organisation_number");
     if (!o.ok()) return o.status();
@@ -90,7 +90,7 @@ absl::Status ReferralImpl::ReportResult(const Identity& caller, RedisConnection&
         }
         auto step = tx.Step(Transition::kReportResult, req.organisation().name(), *start);
         if (!step.ok()) return step.status();
-        RUSTA_RETURN_IF_ERROR(CheckResultReport(*domain, report, tx.today, config.rules));
+        RETURN_IF_ERROR(CheckResultReport(*domain, report, tx.today, config.rules));
         const absl::CivilDay due = ResultVerificationDueOn(*start, config.rules);
         v1::CaseResult* r = tx.next.mutable_result();
         r->Clear();
@@ -152,7 +152,7 @@ absl::Status ReferralImpl::VerifyResult(const Identity& caller, RedisConnection&
     return absl::InvalidArgumentError("failure: required when NOT_VERIFIED");
   }
   if (req.status() == v1::VERIFICATION_STATUS_VERIFIED) {
-    RUSTA_RETURN_IF_ERROR(RequireText(req.verification_reference(), "verification_reference", 200));
+    RETURN_IF_ERROR(RequireText(req.verification_reference(), "verification_reference", 200));
   }
   if (req.verification_reference().size() > 200) return absl::InvalidArgumentError("verification_reference: at most 200 characters");
   std::optional<ItemRef> item;
@@ -196,7 +196,7 @@ absl::Status ReferralImpl::VerifyResult(const Identity& caller, RedisConnection&
                                      Serialize(VerificationEvent(tx.next, *tx.next.history().rbegin())));
         tx.write.Cancel(deadlines, "verify:" + tx.next.case_id());
         if (item) {
-          RUSTA_RETURN_IF_ERROR(CompleteItemInTx(tx, *item, tx.read.extra[0], tx.read.extra[1], tx.next.case_id(),
+          RETURN_IF_ERROR(CompleteItemInTx(tx, *item, tx.read.extra[0], tx.read.extra[1], tx.next.case_id(),
                                                  verified ? v1::WORK_OUTCOME_APPROVED : v1::WORK_OUTCOME_REJECTED));
         }
         return absl::OkStatus();

@@ -63,7 +63,7 @@ bool Undecided(v1::CaseState s) { return s == v1::CASE_STATE_REGISTERED || s == 
 
 absl::Status ReferralImpl::ClaimWork(const Identity& caller, RedisConnection& redis, const v1::ClaimWorkRequest& req,
                                      v1::ClaimWorkResponse* resp) {
-  RUSTA_RETURN_IF_ERROR(server::ValidateRequestId(req.request_id()));
+  RETURN_IF_ERROR(server::ValidateRequestId(req.request_id()));
   const QueueSpec* spec = FindSpec(req.queue());
   if (spec == nullptr) return absl::InvalidArgumentError("queue: unknown queue");
   if (!MayClaim(*spec, caller.role)) {
@@ -116,14 +116,14 @@ absl::Status ReferralImpl::ClaimWork(const Identity& caller, RedisConnection& re
 
 absl::Status ReferralImpl::CompleteWork(const Identity& caller, RedisConnection& redis,
                                         const v1::CompleteWorkRequest& req, v1::CompleteWorkResponse* resp) {
-  RUSTA_RETURN_IF_ERROR(server::ValidateRequestId(req.request_id()));
+  RETURN_IF_ERROR(server::ValidateRequestId(req.request_id()));
   auto ref = ParseItemId(req.item_id(), "item_id");
   if (!ref.ok()) return ref.status();
   if (req.outcome() == v1::WORK_OUTCOME_UNSPECIFIED || !v1::WorkOutcome_IsValid(req.outcome())) {
     return absl::InvalidArgumentError("outcome: required");
   }
   if (req.outcome() == v1::WORK_OUTCOME_REJECTED || req.outcome() == v1::WORK_OUTCOME_FORWARDED) {
-    RUSTA_RETURN_IF_ERROR(RequireText(req.note(), "note", 4000));
+    RETURN_IF_ERROR(RequireText(req.note(), "note", 4000));
   }
   if (req.note().size() > 4000) return absl::InvalidArgumentError("note: at most 4000 characters");
   if (!MayClaim(*ref->spec, caller.role)) {
@@ -151,7 +151,7 @@ absl::Status ReferralImpl::CompleteWork(const Identity& caller, RedisConnection&
   if (about_report) reads.push_back({"HGET", CaseStore::ReportsKey(payload->case_id), payload->subject_id});
   return Mutate(redis, caller, "CompleteWork", req, req.request_id(), payload->case_id, ReferralImpl::kNoVersionCheck, reads,
       [&](Tx& tx) -> absl::Status {
-        RUSTA_RETURN_IF_ERROR(CompleteItemInTx(tx, *ref, tx.read.extra[0], tx.read.extra[1], payload->case_id, req.outcome()));
+        RETURN_IF_ERROR(CompleteItemInTx(tx, *ref, tx.read.extra[0], tx.read.extra[1], payload->case_id, req.outcome()));
         // Clear the flag the item was about.
         const v1::CaseFlagKind flag = payload->kind == "DISPUTE" ? v1::CASE_FLAG_KIND_DISPUTED_REPORT
                                       : payload->kind == "FREQUENT_PROVIDER_CHANGES"
@@ -199,11 +199,11 @@ absl::Status ReferralImpl::CompleteWork(const Identity& caller, RedisConnection&
 
 absl::Status ReferralImpl::ReleaseWork(const Identity& caller, RedisConnection& redis, const v1::ReleaseWorkRequest& req,
                                        v1::ReleaseWorkResponse*) {
-  RUSTA_RETURN_IF_ERROR(server::ValidateRequestId(req.request_id()));
+  RETURN_IF_ERROR(server::ValidateRequestId(req.request_id()));
   auto ref = ParseItemId(req.item_id(), "item_id");
   if (!ref.ok()) return ref.status();
   if (req.reason().size() > 4000) return absl::InvalidArgumentError("reason: at most 4000 characters");
-  RUSTA_RETURN_IF_ERROR(Queue(ref->spec->id).Release(redis, ref->stream_id, caller.uri));
+  RETURN_IF_ERROR(Queue(ref->spec->id).Release(redis, ref->stream_id, caller.uri));
   v1::AuditEvent e = audit::MakeAuditEvent(caller, "referral", "ReleaseWork", Now());
   e.set_request_id(req.request_id());
   e.set_detail(absl::StrCat("released ", ref->Id(), req.reason().empty() ? "" : ": ", req.reason()));
@@ -223,7 +223,7 @@ absl::Status ReferralImpl::GetQueueStats(const Identity&, RedisConnection& redis
   for (const QueueSpec* s : specs) {
     auto stats = Queue(s->id).Stats(redis);
     if (!stats.ok()) return stats.status();
-    RUSTA_RETURN_IF_ERROR(CountLapsedClaimsAsWaiting(redis, Queue(s->id), &*stats));
+    RETURN_IF_ERROR(CountLapsedClaimsAsWaiting(redis, Queue(s->id), &*stats));
     *resp->add_stats() = server::ToQueueStatsProto(*stats, QueueName(s->id), Now());
   }
   return absl::OkStatus();
@@ -350,7 +350,7 @@ absl::StatusOr<int> ReferralImpl::RunDueDeadlines(RedisConnection& redis, const 
       auto done = deadlines.Complete(redis, item.id, worker);
       if (!done.ok()) return done.status();
     } else {
-      RUSTA_RETURN_IF_ERROR(deadlines.Fail(redis, item.id, worker));
+      RETURN_IF_ERROR(deadlines.Fail(redis, item.id, worker));
       return s;
     }
   }
