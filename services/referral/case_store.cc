@@ -193,27 +193,6 @@ absl::StatusOr<std::vector<CaseStore::IndexEntry>> CaseStore::PersonCases(redis:
   return out;
 }
 
-absl::StatusOr<CaseStore::CaseWithHead> CaseStore::ReadWithHead(redis::RedisConnection& redis,
-                                                              const std::string& case_id,
-                                                              const std::string& report_id) const {
-  std::vector<std::vector<std::string>> reads = {{"HGET", CaseKey(case_id), "data"},
-                                                 audit_.HeadCommand(Chain(case_id))};
-  if (!report_id.empty()) reads.push_back({"HGET", ReportsKey(case_id), report_id});
-  auto replies = redis.Pipeline(reads);
-  if (!replies.ok()) return replies.status();
-  CaseWithHead out;
-  if ((*replies)[0].is_string()) {
-    out.case_record.emplace();
-    if (!out.case_record->ParseFromString((*replies)[0].str)) return absl::DataLossError("stored case does not parse");
-  }
-  out.audit_head = std::move((*replies)[1]);
-  if (!report_id.empty() && (*replies)[2].is_string()) {
-    out.report.emplace();
-    if (!out.report->ParseFromString((*replies)[2].str)) return absl::DataLossError("stored report does not parse");
-  }
-  return out;
-}
-
 absl::StatusOr<std::optional<queue::QueueItem>> CaseStore::ClaimWork(
     redis::RedisConnection& redis, const queue::WorkQueue& queue, const std::string& queue_name, bool decisions,
     const std::string& idem_key, const std::string& fingerprint, const std::string& worker, int64_t now_ms,

@@ -119,15 +119,6 @@ class CaseStore {
   absl::StatusOr<std::vector<IndexEntry>> PersonCases(redis::RedisConnection& redis, const std::string& person_id,
                                                       const std::string& cursor, int64_t count) const;
 
-  // One round trip: a case, its audit-chain head and (report_id not empty) one of its reports.
-  struct CaseWithHead {
-    std::optional<rusta::v1::Case> case_record;
-    redis::RedisValue audit_head;
-    std::optional<rusta::v1::CaseReport> report;
-  };
-  absl::StatusOr<CaseWithHead> ReadWithHead(redis::RedisConnection& redis, const std::string& case_id,
-                                            const std::string& report_id) const;
-
   absl::StatusOr<std::vector<rusta::v1::Case>> GetMany(redis::RedisConnection& redis,
                                                        const std::vector<std::string>& ids) const;
   absl::StatusOr<std::vector<rusta::v1::CaseReport>> Reports(redis::RedisConnection& redis,

@@ -86,10 +86,12 @@ absl::Status ReferralImpl::ClaimWork(const Identity& caller, RedisConnection& re
     const queue::QueueItem& item = **claimed;
     const ItemRef ref{spec, item.id};
     auto payload = WorkPayload::Decode(item.payload);
-    CaseStore::CaseWithHead read;
+    CaseRead read;  // the case and its chain head (and the report the item is about), one round trip
+    const bool about_report = payload && payload->subject_id != payload->case_id;
     if (payload) {
-      auto r = store.ReadWithHead(redis, payload->case_id,
-                                  payload->subject_id != payload->case_id ? payload->subject_id : "");
+      std::vector<std::vector<std::string>> report;
+      if (about_report) report.push_back({"HGET", CaseStore::ReportsKey(payload->case_id), payload->subject_id});
+      auto r = store.Read(redis, "", "", payload->case_id, report);
       if (!r.ok()) return r.status();
       read = *std::move(r);
     }
@@ -106,7 +108,9 @@ absl::Status ReferralImpl::ClaimWork(const Identity& caller, RedisConnection& re
     proto.set_summary(absl::StrCat(payload->kind, " ", payload->subject_id));
     *resp->mutable_item() = proto;
     *resp->mutable_case_record() = c;
-    if (read.report) *resp->mutable_report() = *read.report;
+    if (about_report && read.extra[0].is_string() && !resp->mutable_report()->ParseFromString(read.extra[0].str)) {
+      return absl::DataLossError("stored report does not parse");
+    }
     // Handing out the case is a read of personal data: audited in the case's chain.
     return AuditRead(redis, caller, "ClaimWork", payload->case_id, c.person_id(), &read.audit_head,
                      absl::StrCat("claimed ", ref.Id()));
